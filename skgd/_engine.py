@@ -1,0 +1,185 @@
+"""The solver loop shared by every solver: epochs, stopping, adaptive steps.
+
+An epoch visits every training row once, in a fresh random order when
+``shuffle`` is set, in batches of ``batch_size`` rows (all rows for ``'batch'``,
+one for ``'sgd'``); :func:`~skgd._kernels.minibatch_epoch` does the arithmetic.
+After each epoch the loop
+
+1. records the epoch objective (weighted mean loss over the epoch, each row's
+   loss taken before its update, plus the penalty at the epoch's start); for
+   ``'batch'`` this is exactly ``J(theta)`` at the epoch's start;
+2. raises on divergence (a non-finite or exploding objective);
+3. counts epochs without improvement: the objective must fall by a relative
+   ``tol`` (so rescaling ``y`` does not change when it stops), or, with early
+   stopping, the validation R² must rise by ``tol``;
+4. after ``n_iter_no_change`` such epochs, stops, or for the ``'adaptive'`` and
+   ``'auto'`` schedules divides the step by 5 first. ``'adaptive'`` stops once
+   the step falls below 1e-6 (as ``SGDRegressor``); ``'auto'`` stops when a
+   division brought no improvement.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._kernels import minibatch_epoch
+from ._penalties import penalty_value
+from ._schedules import ADAPTIVE_DIVISOR
+
+# An objective this many times larger than the starting one counts as divergence.
+DIVERGENCE_FACTOR = 1e12
+# 'adaptive' stops below this step, as in SGDRegressor.
+ADAPTIVE_MIN_STEP = 1e-6
+
+
+@dataclass
+class Settings:
+    """What the loop needs to know about the problem and the solver."""
+
+    loss: tuple
+    penalty: tuple
+    fit_intercept: bool
+    batch_size: int
+    shuffle: bool
+    schedule_name: str
+    schedule: tuple
+    tol: float | None
+    n_iter_no_change: int
+    verbose: int = 0
+
+
+@dataclass
+class TrainingState:
+    """Everything a fit has learned, so that training can resume from it."""
+
+    coef: np.ndarray
+    intercept: float
+    preconditioner: object
+    eta: float
+    rng: np.random.RandomState
+    t: int = 0
+    n_iter: int = 0
+    loss_curve: list = field(default_factory=list)
+    best_loss: float = np.inf
+    no_improvement_count: int = 0
+    best_at_last_decrease: float = np.inf
+    validation_scores: list | None = None
+    best_validation_score: float = -np.inf
+    best_coef: np.ndarray | None = None
+    best_intercept: float = 0.0
+
+
+@dataclass
+class Validation:
+    """A held-out set scored after each epoch (early stopping)."""
+
+    X: np.ndarray
+    y: np.ndarray
+    sample_weight: np.ndarray
+
+    def score(self, coef, intercept):
+        """R² of the linear model on the held-out set."""
+        residual = self.y - (self.X @ coef + intercept)
+        mean = np.average(self.y, weights=self.sample_weight)
+        total = self.sample_weight @ (self.y - mean) ** 2
+        error = self.sample_weight @ residual**2
+        return 1.0 - error / total if total > 0 else 0.0
+
+
+def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None):
+    """Train ``state`` in place for up to ``max_epochs`` epochs.
+
+    ``sample_weight`` is normalised to mean 1. With ``stop_early`` false (as in
+    ``partial_fit``) no stopping rule ends the loop, though the adaptive step
+    still adapts.
+
+    Returns
+    -------
+    converged : bool
+        Whether the stopping rule ended the loop before ``max_epochs``.
+    """
+    n_samples = X.shape[0]
+    batch_size = min(settings.batch_size, n_samples)
+    precond = state.preconditioner
+    for _ in range(max_epochs):
+        order = state.rng.permutation(n_samples) if settings.shuffle else np.arange(n_samples)
+        coef = state.coef.copy()
+        penalty = penalty_value(coef, *settings.penalty)
+        schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
+        loss_sum, intercept, t = minibatch_epoch(
+            X, y, sample_weight, order, batch_size, coef, state.intercept,
+            settings.fit_intercept, settings.loss, settings.penalty, schedule,
+            precond.shift, precond.scale_diag, precond.scale_full, state.t,
+        )
+        objective = loss_sum / n_samples + penalty
+        _check_divergence(objective, coef, intercept, state, settings)
+        state.coef, state.intercept, state.t = coef, intercept, t
+        state.n_iter += 1
+        state.loss_curve.append(objective)
+        if settings.verbose:
+            print(f"Epoch {state.n_iter}: objective {objective:.6g}, step {state.eta:.3g}, updates {t}")
+        if validation is not None:
+            score = validation.score(coef, intercept)
+            state.validation_scores.append(score)
+            if score > state.best_validation_score:
+                state.best_coef, state.best_intercept = coef.copy(), intercept
+            current, best = -score, -state.best_validation_score
+            state.best_validation_score = max(score, state.best_validation_score)
+        else:
+            current, best = objective, state.best_loss
+        state.best_loss = min(objective, state.best_loss)
+        if _after_epoch(state, settings, current, best, validation is not None) and stop_early:
+            return True
+    return False
+
+
+def _improves(current, best, tol, absolute):
+    """Whether ``current`` beats ``best`` by ``tol`` (relative unless ``absolute``)."""
+    if not np.isfinite(best):
+        return True
+    margin = tol if absolute else tol * abs(best)
+    return current < best - margin
+
+
+def _after_epoch(state, settings, current, best, absolute):
+    """Update the no-improvement count and the adaptive step; True means stop."""
+    if settings.tol is None:
+        return False
+    if _improves(current, best, settings.tol, absolute):
+        state.no_improvement_count = 0
+        return False
+    state.no_improvement_count += 1
+    if state.no_improvement_count < settings.n_iter_no_change:
+        return False
+    state.no_improvement_count = 0
+    best = min(current, best)
+    if settings.schedule_name == "adaptive":
+        if state.eta > ADAPTIVE_MIN_STEP:
+            state.eta /= ADAPTIVE_DIVISOR
+        return state.eta <= ADAPTIVE_MIN_STEP
+    if settings.schedule_name == "auto":
+        if not _improves(best, state.best_at_last_decrease, settings.tol, absolute):
+            return True
+        state.best_at_last_decrease = best
+        state.eta /= ADAPTIVE_DIVISOR
+        return False
+    return True
+
+
+def _check_divergence(objective, coef, intercept, state, settings):
+    reference = state.loss_curve[0] if state.loss_curve else objective
+    exploding = objective > DIVERGENCE_FACTOR * max(reference, np.finfo(float).tiny)
+    if np.isfinite(objective) and np.isfinite(intercept) and np.all(np.isfinite(coef)) and not exploding:
+        return
+    if settings.schedule_name == "auto":
+        advice = "use a different loss or scale the features (e.g. StandardScaler)"
+    else:
+        advice = (
+            f"lower eta0, use learning_rate='auto', or scale the features "
+            "(e.g. StandardScaler)"
+        )
+    raise ValueError(
+        f"Gradient descent diverged in epoch {state.n_iter + 1}: the objective became "
+        f"{objective:.3g} with learning rate eta0={state.eta:.3g}, which is too large "
+        f"for this data. To fix it, {advice}."
+    )

@@ -1,0 +1,439 @@
+"""``GDRegressor``: linear regression fitted by gradient descent."""
+
+import copy
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import ShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._engine import Settings, TrainingState, Validation, run_epochs
+from ._losses import CURVATURE, LOSS_CODES, ROBUST
+from ._penalties import penalty_strengths
+from ._preconditioning import Preconditioner
+from ._schedules import SCHEDULE_CODES, optimal_t0
+
+AUTO_BATCH_SIZE = 200
+
+
+class GDRegressor(RegressorMixin, BaseEstimator):
+    """Linear regression fitted by batch, mini-batch or stochastic gradient descent.
+
+    Minimises the weighted mean loss plus a penalty on the coefficients,
+
+        J(w, b) = sum_i s_i * loss(x_i @ w + b, y_i) / sum_i s_i + R(w),
+
+    by gradient descent: ``solver='batch'`` uses every row for each step,
+    ``'sgd'`` one row, ``'minibatch'`` ``batch_size`` rows. Parameter names and
+    meanings follow :class:`~sklearn.linear_model.SGDRegressor`.
+
+    Parameters
+    ----------
+    solver : {'batch', 'minibatch', 'sgd'}, default='minibatch'
+        How many rows each gradient step sees: all of them, ``batch_size``
+        shuffled rows, or one.
+    batch_size : int or 'auto', default='auto'
+        Rows per step for ``solver='minibatch'``; ``'auto'`` means
+        ``min(200, n_samples)``. Larger values are clipped to ``n_samples``.
+        Ignored by the other solvers.
+    loss : {'squared_error', 'absolute_error', 'huber', 'epsilon_insensitive', \
+            'squared_epsilon_insensitive'}, default='squared_error'
+        Loss of a prediction ``p`` for target ``y``, with ``r = p - y``:
+        ``r**2 / 2``; ``|r|``; ``r**2 / 2`` within ``epsilon`` and linear
+        beyond; ``max(0, |r| - epsilon)``; ``max(0, |r| - epsilon)**2``.
+    epsilon : float, default=0.1
+        Threshold of the ``'huber'`` and epsilon-insensitive losses, in units
+        of ``y``.
+    penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
+        Penalty on the coefficients (never on the intercept):
+        ``alpha * ((1 - l1_ratio) / 2 * ||w||^2 + l1_ratio * ||w||_1)``, with
+        ``l1_ratio`` 0 for ``'l2'`` and 1 for ``'l1'``. The L1 part enters the
+        gradient as its subgradient ``sign(w)``.
+    alpha : float, default=1e-4
+        Strength of the penalty; also sets the ``'optimal'`` learning rate.
+    l1_ratio : float, default=0.15
+        Share of L1 in the ``'elasticnet'`` penalty, in ``[0, 1]``.
+    fit_intercept : bool, default=True
+        Whether to fit an intercept.
+    learning_rate : {'auto', 'constant', 'optimal', 'invscaling', 'adaptive'}, \
+            default='auto'
+        Step size schedule, ``t`` counting updates from 1:
+
+        - ``'auto'``: chosen from the data so that every solver converges on
+          unscaled features. The descent runs in centred, preconditioned
+          coordinates (whitened by the inverse of the penalised second-moment
+          matrix of the features when there are at most 256 of them,
+          diagonally rescaled otherwise), starting from the weighted mean of
+          ``y`` as intercept (the weighted median for robust losses), with the
+          largest stable step for the solver's batch size. The objective and
+          the coefficients are those of the raw features. Like
+          ``'adaptive'``, the step is divided by 5 when the objective stalls
+          for ``n_iter_no_change`` epochs; the fit stops when a division
+          brings no improvement. Centring and step come from the first call
+          of ``partial_fit``.
+        - ``'constant'``: ``eta0``, from zero coefficients and intercept, on
+          the raw features: exactly ``theta <- theta - eta0 * grad J(theta)``.
+        - ``'optimal'``: ``1 / (alpha * (t0 + t - 1))``, ``t0`` as in
+          ``SGDRegressor``.
+        - ``'invscaling'``: ``eta0 / t ** power_t``.
+        - ``'adaptive'``: ``eta0``, divided by 5 each time the objective
+          stalls for ``n_iter_no_change`` epochs; stops below 1e-6.
+    eta0 : float, default=0.01
+        Initial step for the ``'constant'``, ``'invscaling'`` and
+        ``'adaptive'`` schedules.
+    power_t : float, default=0.25
+        Exponent of the ``'invscaling'`` schedule.
+    max_iter : int, default=1000
+        Maximum number of epochs (passes over the training data) in ``fit``.
+    tol : float or None, default=1e-4
+        Stopping tolerance: training stops when the epoch objective has not
+        fallen by a relative ``tol`` (``loss < best_loss - tol * |best_loss|``)
+        for ``n_iter_no_change`` consecutive epochs. With early stopping, the
+        validation R² must instead rise by ``tol``. ``None`` disables stopping.
+    n_iter_no_change : int, default=5
+        Number of epochs without improvement before stopping (or dividing
+        the step, for ``'adaptive'`` and ``'auto'``).
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data and stop when
+        its R² stops improving; the coefficients with the best validation
+        score are kept. Not available with ``partial_fit``.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    shuffle : bool, default=True
+        Whether to visit the rows in a new random order each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling, the validation split and the subsample the
+        ``'auto'`` preconditioner is estimated on. An int gives bit-identical
+        fits.
+    warm_start : bool, default=False
+        Whether ``fit`` starts from the previous solution's coefficients and
+        intercept (the schedule, step and curve start afresh).
+    verbose : int, default=0
+        Print one line per epoch when positive.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Coefficients of the raw features.
+    intercept_ : float
+        Intercept.
+    n_iter_ : int
+        Epochs run since training started (``fit`` restarts the count,
+        ``partial_fit`` adds one).
+    t_ : int
+        Number of gradient updates made.
+    loss_curve_ : list of float
+        One value per epoch: the weighted mean loss over the epoch (each
+        row's loss taken before its update) plus the penalty at the start of
+        the epoch. For ``solver='batch'`` it is exactly the objective at the
+        start of each epoch.
+    best_loss_ : float
+        Smallest value in ``loss_curve_``.
+    validation_scores_ : list of float or None
+        R² on the held-out set after each epoch, with early stopping; else
+        None.
+    best_validation_score_ : float or None
+        Best value in ``validation_scores_``, with early stopping; else None.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names.
+
+    See Also
+    --------
+    sklearn.linear_model.SGDRegressor : Per-sample SGD, without batch or
+        mini-batch solvers, loss curve or automatic step.
+    sklearn.linear_model.LinearRegression : The closed-form least squares
+        optimum.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from skgd import GDRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> model = GDRegressor(solver="batch", penalty=None).fit(X, y)
+    >>> round(model.score(X, y), 3)
+    0.518
+    """
+
+    _parameter_constraints = {
+        "solver": [StrOptions({"batch", "minibatch", "sgd"})],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "loss": [StrOptions(set(LOSS_CODES))],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
+        "learning_rate": [StrOptions(set(SCHEDULE_CODES))],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, None, None, closed="neither")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        solver="minibatch",
+        batch_size="auto",
+        loss="squared_error",
+        epsilon=0.1,
+        penalty="l2",
+        alpha=1e-4,
+        l1_ratio=0.15,
+        fit_intercept=True,
+        learning_rate="auto",
+        eta0=0.01,
+        power_t=0.25,
+        max_iter=1000,
+        tol=1e-4,
+        n_iter_no_change=5,
+        early_stopping=False,
+        validation_fraction=0.1,
+        shuffle=True,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.solver = solver
+        self.batch_size = batch_size
+        self.loss = loss
+        self.epsilon = epsilon
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.learning_rate = learning_rate
+        self.eta0 = eta0
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by gradient descent for up to ``max_iter`` epochs.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss; None weighs all equally.
+
+        Returns
+        -------
+        self : GDRegressor
+            The fitted estimator.
+        """
+        self._check_params(for_partial_fit=False)
+        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
+        rng = check_random_state(self.random_state)
+        validation = None
+        if self.early_stopping:
+            X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng)
+        warm = self.warm_start and hasattr(self, "coef_")
+        state = self._initial_state(X, y, sample_weight, rng, warm)
+        if validation is not None:
+            state.validation_scores = []
+        converged = run_epochs(
+            X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
+            self.max_iter, stop_early=True, validation=validation,
+        )
+        if validation is not None and state.best_coef is not None:
+            state.coef, state.intercept = state.best_coef, state.best_intercept
+        if not converged and self.tol is not None:
+            warnings.warn(
+                f"Maximum number of epochs ({self.max_iter}) reached and the "
+                "optimisation has not converged; consider increasing max_iter.",
+                ConvergenceWarning,
+            )
+        self._publish(state)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Run one epoch of gradient descent over the data given.
+
+        Continues the coefficients, the schedule and the update count of the
+        previous calls (or of ``fit``). If it raises, the fitted state is
+        left as it was.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : array-like of shape (n_samples,)
+            Target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample's loss; None weighs all equally.
+
+        Returns
+        -------
+        self : GDRegressor
+            The updated estimator.
+        """
+        self._check_params(for_partial_fit=True)
+        first_call = not hasattr(self, "_state")
+        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
+        if first_call:
+            state = self._initial_state(X, y, sample_weight, check_random_state(self.random_state), False)
+        else:
+            state = copy.deepcopy(self._state)
+        run_epochs(
+            X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
+            1, stop_early=False,
+        )
+        self._publish(state)
+        return self
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted values.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return X @ self.coef_ + self.intercept_
+
+    def _check_params(self, for_partial_fit):
+        """Rules that involve more than one parameter."""
+        if for_partial_fit and self.early_stopping:
+            raise ValueError("early_stopping should be False with partial_fit")
+        if self.learning_rate == "optimal" and self.alpha == 0:
+            raise ValueError(
+                "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
+                "to compute the optimal learning rate."
+            )
+
+    def _validate_training_data(self, X, y, sample_weight, reset):
+        X, y = validate_data(
+            self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True, reset=reset
+        )
+        y = y.astype(np.float64, copy=False)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+        )
+        if not sample_weight.sum() > 0:
+            raise ValueError("The sample weights sum to zero: at least one must be positive.")
+        return X, y, sample_weight
+
+    def _split_validation(self, X, y, sample_weight, rng):
+        splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=rng)
+        train, test = next(splitter.split(X))
+        if train.size == 0 or test.size == 0 or not sample_weight[train].sum() > 0:
+            raise ValueError(
+                f"Splitting {X.shape[0]} samples into a train set and a validation set "
+                f"with validation_fraction={self.validation_fraction} led to an empty "
+                "set. Change validation_fraction, add samples, or disable early_stopping."
+            )
+        validation = Validation(X[test], y[test], sample_weight[test])
+        return X[train], y[train], sample_weight[train], validation
+
+    def _batch_size(self, n_samples):
+        if self.solver == "batch":
+            return n_samples
+        if self.solver == "sgd":
+            return 1
+        if self.batch_size == "auto":
+            return min(AUTO_BATCH_SIZE, n_samples)
+        return min(self.batch_size, n_samples)
+
+    def _settings(self, n_samples):
+        loss_code = LOSS_CODES[self.loss]
+        schedule_code = SCHEDULE_CODES[self.learning_rate]
+        t0 = optimal_t0(self.alpha, loss_code, self.epsilon) if self.learning_rate == "optimal" else 0.0
+        return Settings(
+            loss=(loss_code, float(self.epsilon)),
+            penalty=penalty_strengths(self.penalty, float(self.alpha), float(self.l1_ratio)),
+            fit_intercept=self.fit_intercept,
+            batch_size=self._batch_size(n_samples),
+            shuffle=self.shuffle,
+            schedule_name=self.learning_rate,
+            schedule=(schedule_code, float(self.eta0), float(self.power_t), float(self.alpha), t0),
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            verbose=self.verbose,
+        )
+
+    def _initial_state(self, X, y, sample_weight, rng, warm):
+        """Starting coefficients, preconditioner and step for a new training run."""
+        n_samples, n_features = X.shape
+        coef = np.zeros(n_features)
+        intercept = 0.0
+        if self.learning_rate == "auto":
+            weights = _normalise(sample_weight)
+            l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
+            preconditioner = Preconditioner.from_data(
+                X, weights, self.fit_intercept, l2_strength, rng
+            )
+            centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
+            curvature = CURVATURE[self.loss]
+            if curvature is None:
+                spread = np.average(np.abs(y - centre), weights=weights)
+                curvature = 1.0 / max(spread, np.finfo(float).tiny)
+            eta = preconditioner.step_size(curvature, self._batch_size(n_samples), n_samples)
+            if self.fit_intercept:
+                intercept = float(centre)
+        else:
+            preconditioner = Preconditioner.identity(n_features)
+            eta = float(self.eta0)
+        if warm:
+            coef = np.array(self.coef_, dtype=np.float64)
+            intercept = float(self.intercept_)
+        return TrainingState(coef=coef, intercept=intercept, preconditioner=preconditioner, eta=eta, rng=rng)
+
+    def _publish(self, state):
+        """Expose a training state as the fitted attributes."""
+        self._state = state
+        self.coef_ = state.coef
+        self.intercept_ = float(state.intercept)
+        self.n_iter_ = state.n_iter
+        self.t_ = state.t
+        self.loss_curve_ = state.loss_curve
+        self.best_loss_ = state.best_loss
+        self.validation_scores_ = state.validation_scores
+        self.best_validation_score_ = (
+            state.best_validation_score if state.validation_scores is not None else None
+        )
+
+
+def _normalise(sample_weight):
+    """Sample weights rescaled to mean 1, so the objective is a weighted mean."""
+    return sample_weight / sample_weight.mean()
+
+
+def _weighted_median(values, weights):
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]

@@ -1,0 +1,105 @@
+"""Regression losses: the value of each loss and its derivative in the prediction.
+
+A loss is identified by a small integer code so that the compiled kernels can
+evaluate it without Python objects. ``loss_value`` and ``loss_derivative`` are
+compiled scalar functions usable from the kernels and, through
+``np.vectorize``, from the NumPy reference path. The definitions are those of
+scikit-learn's ``SGDRegressor`` (``absolute_error`` added), with ``r = p - y``:
+
+=============================== ================================== ====================
+loss                            value                              derivative in ``p``
+=============================== ================================== ====================
+``squared_error``               ``r**2 / 2``                       ``r``
+``absolute_error``              ``|r|``                            ``sign(r)``
+``huber``                       ``r**2 / 2`` if ``|r| <= eps``,    ``clip(r, -eps, eps)``
+                                else ``eps * |r| - eps**2 / 2``
+``epsilon_insensitive``         ``max(0, |r| - eps)``              ``sign(r)`` outside
+``squared_epsilon_insensitive`` ``max(0, |r| - eps)**2``           ``2 * sign(r) * max(0, |r| - eps)``
+=============================== ================================== ====================
+"""
+
+import numpy as np
+from numba import njit
+
+SQUARED_ERROR = 0
+ABSOLUTE_ERROR = 1
+HUBER = 2
+EPSILON_INSENSITIVE = 3
+SQUARED_EPSILON_INSENSITIVE = 4
+
+LOSS_CODES = {
+    "squared_error": SQUARED_ERROR,
+    "absolute_error": ABSOLUTE_ERROR,
+    "huber": HUBER,
+    "epsilon_insensitive": EPSILON_INSENSITIVE,
+    "squared_epsilon_insensitive": SQUARED_EPSILON_INSENSITIVE,
+}
+
+# Upper bound of the second derivative in the prediction, for smooth losses;
+# ``None`` for the piecewise-linear losses, whose steps are sized differently.
+CURVATURE = {
+    "squared_error": 1.0,
+    "absolute_error": None,
+    "huber": 1.0,
+    "epsilon_insensitive": None,
+    "squared_epsilon_insensitive": 2.0,
+}
+
+# Losses that are robust to outliers: their natural centre is the median.
+ROBUST = {"absolute_error", "huber", "epsilon_insensitive"}
+
+
+@njit(cache=True, inline="always")
+def loss_value(code, p, y, epsilon):
+    """Value of the loss ``code`` at prediction ``p`` for target ``y``."""
+    r = p - y
+    a = abs(r)
+    if code == SQUARED_ERROR:
+        return 0.5 * r * r
+    if code == ABSOLUTE_ERROR:
+        return a
+    if code == HUBER:
+        if a <= epsilon:
+            return 0.5 * r * r
+        return epsilon * a - 0.5 * epsilon * epsilon
+    z = a - epsilon if a > epsilon else 0.0
+    if code == EPSILON_INSENSITIVE:
+        return z
+    return z * z
+
+
+@njit(cache=True, inline="always")
+def loss_derivative(code, p, y, epsilon):
+    """Derivative of the loss ``code`` in the prediction ``p``."""
+    r = p - y
+    if code == SQUARED_ERROR:
+        return r
+    if code == HUBER:
+        if r > epsilon:
+            return epsilon
+        if r < -epsilon:
+            return -epsilon
+        return r
+    sign = 1.0 if r > 0.0 else (-1.0 if r < 0.0 else 0.0)
+    if code == ABSOLUTE_ERROR:
+        return sign
+    a = abs(r)
+    if a <= epsilon:
+        return 0.0
+    if code == EPSILON_INSENSITIVE:
+        return sign
+    return 2.0 * sign * (a - epsilon)
+
+
+def loss_values(code, p, y, epsilon):
+    """Vectorised :func:`loss_value` over arrays (reference path)."""
+    return _vectorized_value(code, p, y, epsilon)
+
+
+def loss_derivatives(code, p, y, epsilon):
+    """Vectorised :func:`loss_derivative` over arrays (reference path)."""
+    return _vectorized_derivative(code, p, y, epsilon)
+
+
+_vectorized_value = np.vectorize(loss_value.py_func, otypes=[float])
+_vectorized_derivative = np.vectorize(loss_derivative.py_func, otypes=[float])
