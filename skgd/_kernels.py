@@ -28,7 +28,7 @@ from ._penalties import penalty_derivative, penalty_gradient
 from ._schedules import learning_rate
 
 
-@njit(cache=True)
+@njit(cache=True, fastmath={"reassoc", "contract"})
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, shift, scale_diag, scale_full, t,
@@ -75,7 +75,7 @@ def minibatch_epoch(
     loss_sum = 0.0
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
-        grad[:] = 0.0
+        size = stop - start
         grad_intercept = 0.0
         for k in range(start, stop):
             i = order[k]
@@ -84,28 +84,42 @@ def minibatch_epoch(
                 p += X[i, j] * coef[j]
             loss_sum += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
             r = sample_weight[i] * loss_derivative(loss_code, p, y[i], epsilon)
-            if r != 0.0:
-                for j in range(n_features):
-                    grad[j] += r * (X[i, j] - shift[j])
-                grad_intercept += r
-        size = stop - start
-        for j in range(n_features):
-            grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
+            grad_intercept += r
+            if size > 1 or full:
+                if r != 0.0:
+                    for j in range(n_features):
+                        grad[j] += r * (X[i, j] - shift[j])
         t += 1
         eta = learning_rate(schedule, t)
+        shift_step = 0.0
         if full:
             for j in range(n_features):
-                acc = 0.0
-                for k in range(n_features):
-                    acc += scale_full[j, k] * grad[k]
-                step[j] = acc
-        else:
+                grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
             for j in range(n_features):
-                step[j] = scale_diag[j] * grad[j]
-        shift_step = 0.0
-        for j in range(n_features):
-            coef[j] -= eta * step[j]
-            shift_step += shift[j] * step[j]
+                acc = 0.0
+                for m in range(n_features):
+                    acc += scale_full[j, m] * grad[m]
+                step[j] = acc
+            for j in range(n_features):
+                coef[j] -= eta * step[j]
+                shift_step += shift[j] * step[j]
+                grad[j] = 0.0
+        elif size > 1:
+            for j in range(n_features):
+                g = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
+                s = scale_diag[j] * g
+                coef[j] -= eta * s
+                shift_step += shift[j] * s
+                grad[j] = 0.0
+        else:
+            # One row: the gradient is r * (x - shift), no buffer needed.
+            i = order[start]
+            r = grad_intercept
+            for j in range(n_features):
+                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
+                s = scale_diag[j] * g
+                coef[j] -= eta * s
+                shift_step += shift[j] * s
         if fit_intercept:
             intercept += eta * (shift_step - grad_intercept / size)
     return loss_sum, intercept, t

@@ -66,16 +66,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
         - ``'auto'``: chosen from the data so that every solver converges on
           unscaled features. The descent runs in centred, preconditioned
-          coordinates (whitened by the inverse of the penalised second-moment
-          matrix of the features when there are at most 256 of them,
-          diagonally rescaled otherwise), starting from the weighted mean of
-          ``y`` as intercept (the weighted median for robust losses), with the
-          largest stable step for the solver's batch size. The objective and
-          the coefficients are those of the raw features. Like
-          ``'adaptive'``, the step is divided by 5 when the objective stalls
-          for ``n_iter_no_change`` epochs; the fit stops when a division
-          brings no improvement. Centring and step come from the first call
-          of ``partial_fit``.
+          coordinates: whitened by the inverse of the penalised second-moment
+          matrix of the features when there are at most 256 of them and at
+          most 16 times the batch size, diagonally rescaled otherwise. It
+          starts from the weighted mean of ``y`` as intercept (the weighted
+          median for robust losses) with the largest stable step for the
+          solver's batch size. The objective and the coefficients are those
+          of the raw features. Like ``'adaptive'``, the step is divided by 5
+          when the objective stalls for ``n_iter_no_change`` epochs; the fit
+          stops when a division brings no improvement. With ``partial_fit``,
+          the centring and the step come from the first call.
         - ``'constant'``: ``eta0``, from zero coefficients and intercept, on
           the raw features: exactly ``theta <- theta - eta0 * grad J(theta)``.
         - ``'optimal'``: ``1 / (alpha * (t0 + t - 1))``, ``t0`` as in
@@ -394,15 +394,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         if self.learning_rate == "auto":
             weights = _normalise(sample_weight)
             l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
+            batch_size = self._batch_size(n_samples)
             preconditioner = Preconditioner.from_data(
-                X, weights, self.fit_intercept, l2_strength, rng
+                X, weights, self.fit_intercept, l2_strength, batch_size, rng
             )
             centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
             curvature = CURVATURE[self.loss]
             if curvature is None:
                 spread = np.average(np.abs(y - centre), weights=weights)
                 curvature = 1.0 / max(spread, np.finfo(float).tiny)
-            eta = preconditioner.step_size(curvature, self._batch_size(n_samples), n_samples)
+            eta = preconditioner.step_size(curvature, batch_size, n_samples)
             if self.fit_intercept:
                 intercept = float(centre)
         else:

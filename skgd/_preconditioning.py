@@ -14,10 +14,12 @@ coefficients stay those of the raw features; only the path changes. A step in
 ``P`` is built from the weighted second-moment matrix ``S`` of the centred
 features and the L2 strength ``lam`` of the penalty:
 
-- ``'full'`` (at most :data:`MAX_FULL_FEATURES` features): ``P = (S + lam I)^-1``,
+- ``'full'`` (at most :data:`MAX_FULL_FEATURES` features, and at most
+  :data:`FULL_COST_RATIO` times the batch size, so that applying ``P`` costs
+  little more than the gradient): ``P = (S + lam I)^-1``,
   the inverse Hessian of the ridge objective (with a jitter of 1e-9 of each
   column's variance): squared error is then perfectly conditioned.
-- ``'diagonal'`` (wider problems, so that no O(d^3) work is done):
+- ``'diagonal'`` (otherwise: no O(d^3) work, O(d) per update):
   ``P = diag(1 / (S_jj + lam))``.
 
 ``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random. The step
@@ -31,6 +33,9 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 MAX_FULL_FEATURES = 256
+# The full ``P`` costs O(d^2) per update: used only while that stays within
+# this many times the O(batch_size * d) of the gradient itself.
+FULL_COST_RATIO = 16
 MAX_SAMPLES = 20_000
 _JITTER = 1e-9
 # A column whose variance is below this share of its mean square is constant.
@@ -73,8 +78,8 @@ class Preconditioner:
         return cls(np.zeros(n_features), np.ones(n_features), np.empty((0, 0)))
 
     @classmethod
-    def from_data(cls, X, sample_weight, fit_intercept, l2_strength, rng):
-        """Build the preconditioner of ``'auto'`` from training data.
+    def from_data(cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng):
+        """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
         ``sample_weight`` is normalised to mean 1. The work happens in
         correlation coordinates (each column divided by its spread), so that
@@ -94,7 +99,7 @@ class Preconditioner:
         scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
         scaled = weighted * scale
         ridge = l2_strength * scale**2
-        if n_features <= MAX_FULL_FEATURES:
+        if n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size):
             correlation = scaled.T @ scaled
             eigenvalues, eigenvectors = np.linalg.eigh(correlation + np.diag(ridge + _JITTER))
             inverse = (eigenvectors / eigenvalues) @ eigenvectors.T
