@@ -15,7 +15,8 @@ After each epoch the loop
 4. after ``n_iter_no_change`` such epochs, stops, or for the ``'adaptive'`` and
    ``'auto'`` schedules divides the step by 5 first. ``'adaptive'`` stops once
    the step falls below 1e-6 (as ``SGDRegressor``); ``'auto'`` stops when a
-   division brought no improvement.
+   division brought no improvement. ``partial_fit`` never stops, but adapts
+   the step alike.
 """
 
 from dataclasses import dataclass, field
@@ -56,7 +57,9 @@ class TrainingState:
     intercept: float
     preconditioner: object
     eta: float
+    base_eta: float
     rng: np.random.RandomState
+    moments: object = None
     t: int = 0
     n_iter: int = 0
     loss_curve: list = field(default_factory=list)
@@ -128,7 +131,7 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         else:
             current, best = objective, state.best_loss
         state.best_loss = min(objective, state.best_loss)
-        if _after_epoch(state, settings, current, best, validation is not None) and stop_early:
+        if _after_epoch(state, settings, current, best, validation is not None, stop_early):
             return True
     return False
 
@@ -141,8 +144,12 @@ def _improves(current, best, tol, absolute):
     return current < best - margin
 
 
-def _after_epoch(state, settings, current, best, absolute):
-    """Update the no-improvement count and the adaptive step; True means stop."""
+def _after_epoch(state, settings, current, best, absolute, stop_early):
+    """Update the no-improvement count and the adaptive step; True means stop.
+
+    Without ``stop_early`` (``partial_fit``) the step still adapts, but the
+    loop is never stopped.
+    """
     if settings.tol is None:
         return False
     if _improves(current, best, settings.tol, absolute):
@@ -156,14 +163,14 @@ def _after_epoch(state, settings, current, best, absolute):
     if settings.schedule_name == "adaptive":
         if state.eta > ADAPTIVE_MIN_STEP:
             state.eta /= ADAPTIVE_DIVISOR
-        return state.eta <= ADAPTIVE_MIN_STEP
+        return state.eta <= ADAPTIVE_MIN_STEP and stop_early
     if settings.schedule_name == "auto":
         if not _improves(best, state.best_at_last_decrease, settings.tol, absolute):
-            return True
+            return stop_early
         state.best_at_last_decrease = best
         state.eta /= ADAPTIVE_DIVISOR
         return False
-    return True
+    return stop_early
 
 
 def _check_divergence(objective, coef, intercept, state, settings):

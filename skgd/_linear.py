@@ -75,7 +75,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
           of the raw features. Like ``'adaptive'``, the step is divided by 5
           when the objective stalls for ``n_iter_no_change`` epochs; the fit
           stops when a division brings no improvement. With ``partial_fit``,
-          the centring and the step come from the first call.
+          the preconditioner and step are re-estimated at each call from the
+          moments of all rows seen (until 20,000), shrunk towards the
+          diagonal by ``d / (n + d)`` after ``n`` rows.
         - ``'constant'``: ``eta0``, from zero coefficients and intercept, on
           the raw features: exactly ``theta <- theta - eta0 * grad J(theta)``.
         - ``'optimal'``: ``1 / (alpha * (t0 + t - 1))``, ``t0`` as in
@@ -299,9 +301,17 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         first_call = not hasattr(self, "_state")
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
         if first_call:
-            state = self._initial_state(X, y, sample_weight, check_random_state(self.random_state), False)
+            rng = check_random_state(self.random_state)
+            state = self._initial_state(X, y, sample_weight, rng, warm=False, streaming=True)
         else:
             state = copy.deepcopy(self._state)
+            if self.learning_rate == "auto":
+                # Refresh from the moments of every row seen; keep the divisions.
+                divisions = state.eta / state.base_eta
+                state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
+                    X, y, sample_weight, state.rng, state.moments
+                )
+                state.eta = state.base_eta * divisions
         run_epochs(
             X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
             1, stop_early=False,
@@ -386,33 +396,54 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _initial_state(self, X, y, sample_weight, rng, warm):
+    def _initial_state(self, X, y, sample_weight, rng, warm, streaming=False):
         """Starting coefficients, preconditioner and step for a new training run."""
-        n_samples, n_features = X.shape
+        n_features = X.shape[1]
         coef = np.zeros(n_features)
         intercept = 0.0
+        moments = None
         if self.learning_rate == "auto":
-            weights = _normalise(sample_weight)
-            l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
-            batch_size = self._batch_size(n_samples)
-            preconditioner = Preconditioner.from_data(
-                X, weights, self.fit_intercept, l2_strength, batch_size, rng
+            preconditioner, moments, eta, centre = self._auto_start(
+                X, y, sample_weight, rng, None if not streaming else "first"
             )
-            centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
-            curvature = CURVATURE[self.loss]
-            if curvature is None:
-                spread = np.average(np.abs(y - centre), weights=weights)
-                curvature = 1.0 / max(spread, np.finfo(float).tiny)
-            eta = preconditioner.step_size(curvature, batch_size, n_samples)
             if self.fit_intercept:
-                intercept = float(centre)
+                intercept = centre
+            if not streaming:
+                moments = None
         else:
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
         if warm:
             coef = np.array(self.coef_, dtype=np.float64)
             intercept = float(self.intercept_)
-        return TrainingState(coef=coef, intercept=intercept, preconditioner=preconditioner, eta=eta, rng=rng)
+        return TrainingState(
+            coef=coef, intercept=intercept, preconditioner=preconditioner, eta=eta,
+            base_eta=eta, rng=rng, moments=moments,
+        )
+
+    def _auto_start(self, X, y, sample_weight, rng, moments):
+        """Preconditioner, moments, step and starting intercept of ``'auto'``.
+
+        ``moments`` is None for ``fit``, ``"first"`` for the first chunk of a
+        stream and the stream's moments so far after that.
+        """
+        n_samples = X.shape[0]
+        weights = _normalise(sample_weight)
+        l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
+        batch_size = self._batch_size(n_samples)
+        streaming = moments is not None
+        preconditioner, moments = Preconditioner.from_data(
+            X, weights, self.fit_intercept, l2_strength, batch_size, rng,
+            streaming=streaming, moments=None if moments == "first" else moments,
+        )
+        centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
+        curvature = CURVATURE[self.loss]
+        if curvature is None:
+            spread = np.average(np.abs(y - centre), weights=weights)
+            curvature = 1.0 / max(spread, np.finfo(float).tiny)
+        # A chunk of a stream is a mini-batch of an unbounded training set.
+        eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples)
+        return preconditioner, moments, eta, float(centre)
 
     def _publish(self, state):
         """Expose a training state as the fitted attributes."""

@@ -22,7 +22,8 @@ features and the L2 strength ``lam`` of the penalty:
 - ``'diagonal'`` (otherwise: no O(d^3) work, O(d) per update):
   ``P = diag(1 / (S_jj + lam))``.
 
-``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random. The step
+``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random; in
+``partial_fit`` from the rows of every call until that many have been seen. The step
 size follows from the curvature of the preconditioned problem (see
 :meth:`Preconditioner.step_size`).
 """
@@ -78,36 +79,61 @@ class Preconditioner:
         return cls(np.zeros(n_features), np.ones(n_features), np.empty((0, 0)))
 
     @classmethod
-    def from_data(cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng):
+    def from_data(
+        cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng,
+        streaming=False, moments=None,
+    ):
         """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
-        ``sample_weight`` is normalised to mean 1. The work happens in
-        correlation coordinates (each column divided by its spread), so that
-        columns of any scale are treated alike; columns that are constant to
-        rounding get ``P = 0`` and keep their starting coefficient.
+        ``sample_weight`` is normalised to mean 1; at most :data:`MAX_SAMPLES`
+        rows drawn at random are used. The work happens in correlation
+        coordinates (each column divided by its spread), so that columns of
+        any scale are treated alike. Columns that are constant to rounding get
+        ``P = 0`` and keep their coefficient.
+
+        With ``streaming``, ``X`` is a chunk of a stream whose earlier rows
+        have ``moments`` (see :class:`Moments`; None for the first chunk); the
+        chunk is added to them until ``MAX_SAMPLES`` rows have been seen, and
+        the correlation matrix is shrunk towards the identity by
+        ``d / (n + d)`` after ``n`` rows, as a stream's first chunks need not
+        show every direction it will.
+
+        Returns
+        -------
+        preconditioner : Preconditioner
+        moments : Moments
+            The moments it was built from.
         """
         n_samples, n_features = X.shape
-        shift = sample_weight @ X / n_samples if fit_intercept else np.zeros(n_features)
         if n_samples > MAX_SAMPLES:
             rows = np.sort(rng.choice(n_samples, MAX_SAMPLES, replace=False))
             X, sample_weight = X[rows], sample_weight[rows]
-        root_weight = np.sqrt(sample_weight / sample_weight.sum())[:, None]
-        weighted = np.asarray(X - shift, dtype=np.float64) * root_weight
-        variances = np.einsum("ij,ij->j", weighted, weighted)
-        magnitudes = np.einsum("ij,ij->j", X * root_weight, X * root_weight)
+        full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        chunk = Moments.of(X, sample_weight, full)
+        if moments is None:
+            moments = chunk
+        elif moments.weight < MAX_SAMPLES:
+            moments = moments.merge(chunk)
+        shift = moments.mean if fit_intercept else np.zeros(n_features)
+        second = moments.scatter / moments.weight
+        if not fit_intercept:
+            second = second + (np.outer(moments.mean, moments.mean) if full else moments.mean**2)
+        variances = np.diag(second) if full else second
+        magnitudes = moments.scatter_diagonal() / moments.weight + moments.mean**2
         live = variances > _CONSTANT * magnitudes
         scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
-        scaled = weighted * scale
+        shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
-        if n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size):
-            correlation = scaled.T @ scaled
-            eigenvalues, eigenvectors = np.linalg.eigh(correlation + np.diag(ridge + _JITTER))
+        if full:
+            correlation = scale[:, None] * second * scale[None, :]
+            shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
+            eigenvalues, eigenvectors = np.linalg.eigh(shrunk)
             inverse = (eigenvectors / eigenvalues) @ eigenvectors.T
             root = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
             data = np.linalg.eigvalsh(root @ correlation @ root)
             penalty = np.linalg.eigvalsh((root * ridge) @ root)
             scale_full = scale[:, None] * inverse * scale[None, :]
-            return cls(
+            preconditioner = cls(
                 shift,
                 np.diag(scale_full).copy(),
                 scale_full,
@@ -116,19 +142,23 @@ class Preconditioner:
                 penalty_curvature=float(penalty.max(initial=0.0)),
                 has_intercept=fit_intercept,
             )
+            return preconditioner, moments
         inverse = 1.0 / (live + ridge + _JITTER)
-        return cls(
+        root_weight = np.sqrt(sample_weight / sample_weight.sum())[:, None]
+        scaled = np.asarray(X - shift, dtype=np.float64) * (root_weight * scale * np.sqrt(inverse))
+        preconditioner = cls(
             shift,
             scale**2 * inverse,
             np.empty((0, 0)),
-            coef_curvature=_largest_eigenvalue(scaled * np.sqrt(inverse)),
+            coef_curvature=_largest_eigenvalue(scaled),
             coef_trace=float(live @ inverse),
             penalty_curvature=float((ridge * inverse).max(initial=0.0)),
             has_intercept=fit_intercept,
         )
+        return preconditioner, moments
 
     def step_size(self, loss_curvature, batch_size, n_samples):
-        """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples``.
+        """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples`` (may be inf).
 
         ``L`` interpolates between the curvature of the full objective
         (``batch_size == n_samples``) and the mean curvature of one row
@@ -138,12 +168,55 @@ class Preconditioner:
         intercept = 1.0 if self.has_intercept else 0.0
         full_batch = loss_curvature * max(self.coef_curvature, intercept)
         one_row = loss_curvature * (self.coef_trace + intercept)
-        if n_samples > 1:
+        if np.isinf(n_samples):
+            weight = 1.0 / batch_size
+        elif n_samples > 1:
             weight = (n_samples - batch_size) / (batch_size * (n_samples - 1))
         else:
             weight = 0.0
         curvature = (1.0 - weight) * full_batch + weight * one_row
         return 1.0 / (curvature + self.penalty_curvature)
+
+
+@dataclass(frozen=True)
+class Moments:
+    """Weighted moments of the rows seen so far, mergeable chunk by chunk.
+
+    Attributes
+    ----------
+    weight : float
+        Sum of the weights (the number of rows, weights having mean 1).
+    mean : ndarray of shape (n_features,)
+        Weighted mean of the rows.
+    scatter : ndarray of shape (n_features, n_features) or (n_features,)
+        Weighted sum of outer products of the centred rows (only its
+        diagonal, for a diagonal preconditioner).
+    """
+
+    weight: float
+    mean: np.ndarray
+    scatter: np.ndarray
+
+    @classmethod
+    def of(cls, X, sample_weight, full):
+        """Moments of the rows of ``X``."""
+        weight = float(sample_weight.sum())
+        mean = sample_weight @ X / weight
+        centred = np.asarray(X - mean, dtype=np.float64) * np.sqrt(sample_weight)[:, None]
+        scatter = centred.T @ centred if full else np.einsum("ij,ij->j", centred, centred)
+        return cls(weight, mean, scatter)
+
+    def merge(self, other):
+        """Moments of both sets of rows (Chan et al.'s pairwise update)."""
+        weight = self.weight + other.weight
+        delta = other.mean - self.mean
+        mean = self.mean + delta * (other.weight / weight)
+        cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta**2
+        scatter = self.scatter + other.scatter + cross * (self.weight * other.weight / weight)
+        return Moments(weight, mean, scatter)
+
+    def scatter_diagonal(self):
+        return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter
 
 
 def _largest_eigenvalue(A):
