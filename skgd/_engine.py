@@ -14,8 +14,10 @@ After each epoch the loop
    stopping, the validation R² must rise by ``tol``;
 4. after ``n_iter_no_change`` such epochs, stops, or for the ``'adaptive'`` and
    ``'auto'`` schedules divides the step by 5 first. ``'adaptive'`` stops once
-   the step falls below 1e-6 (as ``SGDRegressor``); ``'auto'`` stops when a
-   division brought no improvement. ``partial_fit`` never stops, but adapts
+   the step falls below 1e-6 (as ``SGDRegressor``); ``'auto'`` divides again
+   while the objective stalls above its best (the step overshoots, as with
+   a strong L1 penalty) and stops when stalled at its best after a division
+   that brought no improvement. ``partial_fit`` never stops, but adapts
    the step alike.
 """
 
@@ -24,13 +26,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._kernels import minibatch_epoch
+from ._losses import loss_values
 from ._penalties import penalty_value
-from ._schedules import ADAPTIVE_DIVISOR
+from ._schedules import ADAPTIVE_DIVISOR, learning_rate
 
 # An objective this many times larger than the starting one counts as divergence.
 DIVERGENCE_FACTOR = 1e12
-# 'adaptive' stops below this step, as in SGDRegressor.
+# Rows on which the coefficients left by the last epoch are checked.
+FINAL_CHECK_ROWS = 1000
+# 'adaptive' stops below this step, as in SGDRegressor; 'auto' below this
+# share of its initial step.
 ADAPTIVE_MIN_STEP = 1e-6
+AUTO_MIN_STEP = 1e-9
 
 
 @dataclass
@@ -68,6 +75,8 @@ class TrainingState:
     best_at_last_decrease: float = np.inf
     validation_scores: list | None = None
     best_validation_score: float = -np.inf
+    # With early stopping, the coefficients of the best validation score;
+    # else those at the start of the epoch of the lowest objective.
     best_coef: np.ndarray | None = None
     best_intercept: float = 0.0
 
@@ -101,6 +110,13 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     converged : bool
         Whether the stopping rule ended the loop before ``max_epochs``.
     """
+    target_scale = sample_weight @ (y * y + np.abs(y)) / X.shape[0]
+    converged = _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, target_scale)
+    _check_final_coefficients(X, y, sample_weight, state, settings, target_scale)
+    return converged
+
+
+def _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, target_scale):
     n_samples = X.shape[0]
     batch_size = min(settings.batch_size, n_samples)
     precond = state.preconditioner
@@ -115,7 +131,8 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
             precond.shift, precond.scale_diag, precond.scale_full, state.t,
         )
         objective = loss_sum / n_samples + penalty
-        _check_divergence(objective, coef, intercept, state, settings)
+        _check_divergence(objective, coef, intercept, state, settings, target_scale)
+        start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t = coef, intercept, t
         state.n_iter += 1
         state.loss_curve.append(objective)
@@ -129,11 +146,32 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
             current, best = -score, -state.best_validation_score
             state.best_validation_score = max(score, state.best_validation_score)
         else:
+            if objective < state.best_loss:  # the objective of the epoch's start
+                state.best_coef, state.best_intercept = start_coef, start_intercept
             current, best = objective, state.best_loss
         state.best_loss = min(objective, state.best_loss)
         if _after_epoch(state, settings, current, best, validation is not None, stop_early):
             return True
     return False
+
+
+def restore_best(state, settings, early_stopping):
+    """End a fit on its best coefficients where that is the rule.
+
+    With early stopping, those of the best validation score. With ``'auto'``,
+    if the fit ended above its lowest objective by more than ``tol`` (a step
+    that overshot, as with a strong L1 penalty), those at the start of the
+    epoch with the lowest objective.
+    """
+    if state.best_coef is None:
+        return
+    overshot = (
+        settings.schedule_name == "auto"
+        and settings.tol is not None
+        and _improves(state.best_loss, state.loss_curve[-1], settings.tol, absolute=False)
+    )
+    if early_stopping or overshot:
+        state.coef, state.intercept = state.best_coef, state.best_intercept
 
 
 def _improves(current, best, tol, absolute):
@@ -165,7 +203,12 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
             state.eta /= ADAPTIVE_DIVISOR
         return state.eta <= ADAPTIVE_MIN_STEP and stop_early
     if settings.schedule_name == "auto":
-        if not _improves(best, state.best_at_last_decrease, settings.tol, absolute):
+        # A training objective stalled above its best: the step overshoots,
+        # divide it whatever. (A validation score below its best is overfitting.)
+        # Stalled at the best: stop, unless the last division still helped.
+        overshooting = not absolute and _improves(best, current, settings.tol, absolute)
+        helped = _improves(best, state.best_at_last_decrease, settings.tol, absolute)
+        if not (overshooting or helped) or state.eta < AUTO_MIN_STEP * state.base_eta:
             return stop_early
         state.best_at_last_decrease = best
         state.eta /= ADAPTIVE_DIVISOR
@@ -173,20 +216,45 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
     return stop_early
 
 
-def _check_divergence(objective, coef, intercept, state, settings):
-    reference = state.loss_curve[0] if state.loss_curve else objective
+def _check_final_coefficients(X, y, sample_weight, state, settings, target_scale):
+    """Divergence check of the coefficients the last epoch left.
+
+    Epoch objectives are measured before each update, so the last update is
+    checked here, on at most ``FINAL_CHECK_ROWS`` rows.
+    """
+    rows = slice(None, FINAL_CHECK_ROWS)
+    p = X[rows] @ state.coef + state.intercept
+    losses = loss_values(settings.loss[0], p, y[rows], settings.loss[1])
+    objective = sample_weight[rows] @ losses / losses.shape[0] + penalty_value(state.coef, *settings.penalty)
+    _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
+
+
+def _check_divergence(objective, coef, intercept, state, settings, target_scale):
+    """Raise if the objective is non-finite or has exploded.
+
+    Exploding means exceeding ``DIVERGENCE_FACTOR`` times the larger of the
+    run's first objective and the scale of the targets (``mean(y**2 + |y|)``).
+    """
+    reference = max(state.loss_curve[0] if state.loss_curve else objective, target_scale)
     exploding = objective > DIVERGENCE_FACTOR * max(reference, np.finfo(float).tiny)
     if np.isfinite(objective) and np.isfinite(intercept) and np.all(np.isfinite(coef)) and not exploding:
         return
-    if settings.schedule_name == "auto":
-        advice = "use a different loss or scale the features (e.g. StandardScaler)"
+    name, step = settings.schedule_name, _current_step(state, settings)
+    if name == "auto":
+        cause = f"the automatic step ({step:.3g}) is too large for this data"
+        advice = "use learning_rate='adaptive' with a small eta0, or scale the features (e.g. StandardScaler)"
+    elif name == "optimal":
+        cause = f"the 'optimal' schedule's step ({step:.3g}, set by alpha, not eta0) is too large for this data"
+        advice = "increase alpha, use learning_rate='auto', or scale the features (e.g. StandardScaler)"
     else:
-        advice = (
-            f"lower eta0, use learning_rate='auto', or scale the features "
-            "(e.g. StandardScaler)"
-        )
+        cause = f"the learning rate (eta0={settings.schedule[1]:.3g}, step {step:.3g}) is too large for this data"
+        advice = "lower eta0, use learning_rate='auto', or scale the features (e.g. StandardScaler)"
     raise ValueError(
         f"Gradient descent diverged in epoch {state.n_iter + 1}: the objective became "
-        f"{objective:.3g} with learning rate eta0={state.eta:.3g}, which is too large "
-        f"for this data. To fix it, {advice}."
+        f"{objective:.3g}; {cause}. To fix it, {advice}."
     )
+
+
+def _current_step(state, settings):
+    """Step size of the last update made, for messages."""
+    return learning_rate.py_func((settings.schedule[0], state.eta, *settings.schedule[2:]), max(state.t, 1))

@@ -2,6 +2,7 @@
 
 import copy
 import warnings
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -12,7 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._engine import Settings, TrainingState, Validation, run_epochs
+from ._engine import Settings, TrainingState, Validation, restore_best, run_epochs
 from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
@@ -70,14 +71,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
           matrix of the features when there are at most 256 of them and at
           most 16 times the batch size, diagonally rescaled otherwise. It
           starts from the weighted mean of ``y`` as intercept (the weighted
-          median for robust losses) with the largest stable step for the
-          solver's batch size. The objective and the coefficients are those
-          of the raw features. Like ``'adaptive'``, the step is divided by 5
-          when the objective stalls for ``n_iter_no_change`` epochs; the fit
-          stops when a division brings no improvement. With ``partial_fit``,
-          the preconditioner and step are re-estimated at each call from the
-          moments of all rows seen (until 20,000), shrunk towards the
-          diagonal by ``d / (n + d)`` after ``n`` rows.
+          median for robust losses) with the step ``1 / L``, ``L`` the
+          curvature of the preconditioned objective for the solver's batch
+          size. The objective and the coefficients are those of the raw
+          features. Like ``'adaptive'``, the step is divided by 5 when the
+          objective stalls for ``n_iter_no_change`` epochs (again and again
+          while it stalls above its best); the fit stops once stalled at its
+          best after a division that brought no improvement. A fit that
+          ends above its lowest objective (steps that overshot, as with a
+          strong L1 penalty) returns the coefficients at the start of the
+          epoch with the lowest objective.
+          With ``partial_fit``, the preconditioner and step are re-estimated
+          at each call from the moments of all rows seen (until 20,000),
+          shrunk towards the diagonal by ``d / (n + d)`` after ``n`` rows.
         - ``'constant'``: ``eta0``, from zero coefficients and intercept, on
           the raw features: exactly ``theta <- theta - eta0 * grad J(theta)``.
         - ``'optimal'``: ``1 / (alpha * (t0 + t - 1))``, ``t0`` as in
@@ -251,6 +257,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params(for_partial_fit=False)
+        with _restored_on_failure(self):
+            self._fit(X, y, sample_weight)
+        return self
+
+    def _fit(self, X, y, sample_weight):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
         validation = None
@@ -260,12 +271,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         state = self._initial_state(X, y, sample_weight, rng, warm)
         if validation is not None:
             state.validation_scores = []
+        settings = self._settings(X.shape[0])
         converged = run_epochs(
-            X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
+            X, y, _normalise(sample_weight), state, settings,
             self.max_iter, stop_early=True, validation=validation,
         )
-        if validation is not None and state.best_coef is not None:
-            state.coef, state.intercept = state.best_coef, state.best_intercept
+        restore_best(state, settings, validation is not None)
         if not converged and self.tol is not None:
             warnings.warn(
                 f"Maximum number of epochs ({self.max_iter}) reached and the "
@@ -273,7 +284,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 ConvergenceWarning,
             )
         self._publish(state)
-        return self
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -298,7 +308,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         self._check_params(for_partial_fit=True)
-        first_call = not hasattr(self, "_state")
+        with _restored_on_failure(self):
+            self._partial_fit(X, y, sample_weight, first_call=not hasattr(self, "_state"))
+        return self
+
+    def _partial_fit(self, X, y, sample_weight, first_call):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
         if first_call:
             rng = check_random_state(self.random_state)
@@ -306,18 +320,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         else:
             state = copy.deepcopy(self._state)
             if self.learning_rate == "auto":
-                # Refresh from the moments of every row seen; keep the divisions.
+                # Refresh from the moments of all rows seen; keep the divisions.
                 divisions = state.eta / state.base_eta
                 state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
                     X, y, sample_weight, state.rng, state.moments
                 )
                 state.eta = state.base_eta * divisions
+            elif self.learning_rate != "adaptive":
+                state.eta = state.base_eta = float(self.eta0)  # as set now
         run_epochs(
             X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
             1, stop_early=False,
         )
         self._publish(state)
-        return self
 
     def predict(self, X):
         """Predict with the linear model.
@@ -408,8 +423,6 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             )
             if self.fit_intercept:
                 intercept = centre
-            if not streaming:
-                moments = None
         else:
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
@@ -425,7 +438,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         """Preconditioner, moments, step and starting intercept of ``'auto'``.
 
         ``moments`` is None for ``fit``, ``"first"`` for the first chunk of a
-        stream and the stream's moments so far after that.
+        stream, and the moments of the rows seen so far (by ``fit`` or earlier
+        chunks) after that.
         """
         n_samples = X.shape[0]
         weights = _normalise(sample_weight)
@@ -458,6 +472,25 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.best_validation_score_ = (
             state.best_validation_score if state.validation_scores is not None else None
         )
+
+
+@contextmanager
+def _restored_on_failure(estimator):
+    """Undo what validating new data set on ``estimator`` if training fails.
+
+    Training publishes its results only on success; this restores (or
+    removes) ``n_features_in_`` and ``feature_names_in_``, so that a failed
+    call leaves the estimator exactly as it was.
+    """
+    names = ("n_features_in_", "feature_names_in_")
+    saved = {name: estimator.__dict__[name] for name in names if name in estimator.__dict__}
+    try:
+        yield
+    except BaseException:
+        for name in names:
+            estimator.__dict__.pop(name, None)
+        estimator.__dict__.update(saved)
+        raise
 
 
 def _normalise(sample_weight):

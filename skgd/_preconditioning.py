@@ -108,7 +108,10 @@ class Preconditioner:
         if n_samples > MAX_SAMPLES:
             rows = np.sort(rng.choice(n_samples, MAX_SAMPLES, replace=False))
             X, sample_weight = X[rows], sample_weight[rows]
-        full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        if moments is None:
+            full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        else:
+            full = moments.scatter.ndim == 2  # a stream keeps its first choice
         chunk = Moments.of(X, sample_weight, full)
         if moments is None:
             moments = chunk
@@ -166,16 +169,17 @@ class Preconditioner:
         (Gower et al., 2019), all in preconditioned coordinates.
         """
         intercept = 1.0 if self.has_intercept else 0.0
-        full_batch = loss_curvature * max(self.coef_curvature, intercept)
-        one_row = loss_curvature * (self.coef_trace + intercept)
+        # The penalty curves the coefficients only, never the intercept.
+        full_batch = max(loss_curvature * self.coef_curvature + self.penalty_curvature,
+                         loss_curvature * intercept)
+        one_row = loss_curvature * (self.coef_trace + intercept) + self.penalty_curvature
         if np.isinf(n_samples):
             weight = 1.0 / batch_size
         elif n_samples > 1:
             weight = (n_samples - batch_size) / (batch_size * (n_samples - 1))
         else:
             weight = 0.0
-        curvature = (1.0 - weight) * full_batch + weight * one_row
-        return 1.0 / (curvature + self.penalty_curvature)
+        return 1.0 / ((1.0 - weight) * full_batch + weight * one_row)
 
 
 @dataclass(frozen=True)
