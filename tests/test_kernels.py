@@ -1,0 +1,185 @@
+"""The compiled epoch kernel agrees with its NumPy reference."""
+
+import numpy as np
+import pytest
+
+from skgd._kernels import minibatch_epoch, minibatch_epoch_reference
+from skgd._losses import LOSS_CODES
+from skgd._preconditioning import MAX_FULL_FEATURES, Preconditioner
+from skgd._schedules import CONSTANT, INVSCALING, OPTIMAL
+
+from _shared import LOSSES
+
+N_SAMPLES = 23
+SCHEDULES = {
+    "constant": (CONSTANT, 0.01, 0.25, 0.1, 0.0),
+    "optimal": (OPTIMAL, 0.01, 0.25, 0.5, 20.0),
+    "invscaling": (INVSCALING, 0.02, 0.5, 0.1, 0.0),
+}
+PENALTIES = {"none": (0.0, 0.0), "l2": (0.0, 0.1), "elasticnet": (0.03, 0.07)}
+
+
+def _data(dtype, n_features=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = (rng.standard_normal((N_SAMPLES, n_features)) * rng.uniform(0.5, 3.0, n_features)
+         + rng.uniform(-2.0, 2.0, n_features)).astype(dtype)
+    y = X.astype(np.float64) @ rng.standard_normal(n_features) + rng.standard_normal(N_SAMPLES)
+    weights = rng.uniform(0.1, 2.0, N_SAMPLES)
+    weights /= weights.mean()
+    order = rng.permutation(N_SAMPLES).astype(np.int64)
+    coef = 0.3 * rng.standard_normal(n_features)
+    return X, y, weights, order, coef
+
+
+def _preconditioner(kind, X, weights, fit_intercept=True):
+    if kind == "identity":
+        return Preconditioner.identity(X.shape[1])
+    full, _ = Preconditioner.from_data(
+        X, weights, fit_intercept, 0.05, N_SAMPLES, np.random.RandomState(0)
+    )
+    assert full.scale_full.shape == (X.shape[1], X.shape[1])
+    if kind == "full":
+        return full
+    # the diagonal path: same shift and diagonal, no full matrix
+    return Preconditioner(full.shift, full.scale_diag, np.empty((0, 0)))
+
+
+def _run_both(X, y, weights, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
+              schedule, precond, t=5):
+    args_tail = (precond.shift, precond.scale_diag, precond.scale_full, t)
+    coef_kernel, coef_reference = coef.copy(), coef.copy()
+    kernel = minibatch_epoch(
+        X, y, weights, order, batch_size, coef_kernel, intercept, fit_intercept,
+        loss, penalty, schedule, *args_tail,
+    )
+    reference = minibatch_epoch_reference(
+        X, y, weights, order, batch_size, coef_reference, intercept, fit_intercept,
+        loss, penalty, schedule, *args_tail,
+    )
+    return kernel, coef_kernel, reference, coef_reference
+
+
+def _assert_agree(kernel, coef_kernel, reference, coef_reference, coef_start):
+    loss_k, intercept_k, t_k = kernel
+    loss_r, intercept_r, t_r = reference
+    assert t_k == t_r
+    assert loss_k == pytest.approx(loss_r, rel=1e-10, abs=1e-12)
+    assert intercept_k == pytest.approx(intercept_r, rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(coef_kernel, coef_reference, rtol=1e-10, atol=1e-10)
+    # the kernel really updated the coefficients in place
+    assert not np.array_equal(coef_kernel, coef_start)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("batch_size", [1, 7, N_SAMPLES])
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("schedule", SCHEDULES)
+@pytest.mark.parametrize("precond_kind", ["identity", "full", "diagonal"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_kernel_matches_reference(loss, batch_size, penalty, schedule, precond_kind, dtype):
+    X, y, weights, order, coef = _data(dtype)
+    precond = _preconditioner(precond_kind, X, weights)
+    kernel, coef_k, reference, coef_r = _run_both(
+        X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES[loss], 0.2),
+        PENALTIES[penalty], SCHEDULES[schedule], precond,
+    )
+    _assert_agree(kernel, coef_k, reference, coef_r, coef)
+    n_batches = -(-N_SAMPLES // batch_size)
+    assert kernel[2] == 5 + n_batches
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("precond_kind", ["identity", "full"])
+def test_kernel_matches_reference_without_intercept(loss, precond_kind):
+    X, y, weights, order, coef = _data(np.float64, seed=1)
+    precond = _preconditioner(precond_kind, X, weights, fit_intercept=False)
+    assert not precond.shift.any()
+    kernel, coef_k, reference, coef_r = _run_both(
+        X, y, weights, order, 4, coef, 0.7, False, (LOSS_CODES[loss], 0.2),
+        PENALTIES["l2"], SCHEDULES["constant"], precond,
+    )
+    _assert_agree(kernel, coef_k, reference, coef_r, coef)
+    assert kernel[1] == reference[1] == 0.7  # the intercept is not touched
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_kernel_matches_reference_with_wide_diagonal_preconditioner(loss):
+    """More than MAX_FULL_FEATURES columns: from_data itself builds a diagonal P."""
+    rng = np.random.RandomState(2)
+    n_features = MAX_FULL_FEATURES + 8
+    X = rng.standard_normal((30, n_features)) * rng.uniform(0.1, 10.0, n_features) + 1.0
+    y = rng.standard_normal(30)
+    weights = np.ones(30)
+    precond, _ = Preconditioner.from_data(X, weights, True, 0.01, 30, rng)
+    assert precond.scale_full.shape == (0, 0)
+    assert precond.scale_diag.shape == (n_features,)
+    order = rng.permutation(30).astype(np.int64)
+    coef = np.zeros(n_features)
+    kernel, coef_k, reference, coef_r = _run_both(
+        X, y, weights, order, 7, coef, 0.0, True, (LOSS_CODES[loss], 0.5),
+        PENALTIES["elasticnet"], SCHEDULES["invscaling"], precond,
+    )
+    _assert_agree(kernel, coef_k, reference, coef_r, coef)
+
+
+def test_kernel_loss_sum_is_weighted_loss_before_update_for_full_batch():
+    X, y, weights, order, coef = _data(np.float64, seed=3)
+    precond = Preconditioner.identity(X.shape[1])
+    coef_k = coef.copy()
+    loss_sum, _, t = minibatch_epoch(
+        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
+        (0.0, 0.0), SCHEDULES["constant"], precond.shift, precond.scale_diag, precond.scale_full, 0,
+    )
+    assert t == 1
+    expected = weights @ (0.5 * (X @ coef + 0.7 - y) ** 2)
+    assert loss_sum == pytest.approx(expected, rel=1e-12)
+
+
+def test_kernel_identity_step_is_gradient_step():
+    """With P = I, shift = 0 and one full batch, the update is -eta * gradient."""
+    X, y, weights, order, coef = _data(np.float64, seed=4)
+    precond = Preconditioner.identity(X.shape[1])
+    coef_k = coef.copy()
+    eta = SCHEDULES["constant"][1]
+    _, intercept, _ = minibatch_epoch(
+        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
+        (0.0, 0.1), SCHEDULES["constant"], precond.shift, precond.scale_diag, precond.scale_full, 0,
+    )
+    r = weights * (X @ coef + 0.7 - y)
+    np.testing.assert_allclose(coef_k, coef - eta * (X.T @ r / N_SAMPLES + 0.1 * coef), rtol=1e-12)
+    assert intercept == pytest.approx(0.7 - eta * r.mean(), rel=1e-12)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "absolute_error"])
+def test_kernel_matches_reference_with_narrow_batch_diagonal_preconditioner(loss):
+    """Few rows per update: from_data picks a diagonal P (cost ratio) for sgd-sized batches."""
+    X, y, weights, order, coef = _data(np.float64, n_features=40, seed=6)
+    precond, _ = Preconditioner.from_data(X, weights, True, 0.01, 1, np.random.RandomState(0))
+    assert precond.scale_full.shape == (0, 0)
+    for batch_size in (1, 2):
+        kernel, coef_k, reference, coef_r = _run_both(
+            X, y, weights, order, batch_size, coef, 0.3, True, (LOSS_CODES[loss], 0.2),
+            PENALTIES["elasticnet"], SCHEDULES["constant"], precond,
+        )
+        _assert_agree(kernel, coef_k, reference, coef_r, coef)
+
+
+def test_preconditioner_identity_fields():
+    p = Preconditioner.identity(3)
+    np.testing.assert_array_equal(p.shift, np.zeros(3))
+    np.testing.assert_array_equal(p.scale_diag, np.ones(3))
+    assert p.scale_full.shape == (0, 0)
+
+
+def test_full_preconditioner_is_inverse_ridge_hessian():
+    """P = (S + lam I)^-1 on centred features (up to the tiny jitter)."""
+    X, _, weights, _, _ = _data(np.float64, seed=5)
+    lam = 0.05
+    p, moments = Preconditioner.from_data(X, weights, True, lam, N_SAMPLES, np.random.RandomState(0))
+    assert moments.weight == pytest.approx(weights.sum())
+    mean = weights @ X / weights.sum()
+    np.testing.assert_allclose(p.shift, mean, rtol=1e-12)
+    centred = X - mean
+    S = (centred * weights[:, None]).T @ centred / weights.sum()
+    np.testing.assert_allclose(p.scale_full @ (S + lam * np.eye(X.shape[1])), np.eye(X.shape[1]), atol=1e-6)
+    np.testing.assert_allclose(p.scale_diag, np.diag(p.scale_full))
