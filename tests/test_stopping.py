@@ -64,21 +64,17 @@ def test_convergence_warning_when_max_iter_reached(solver):
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_no_convergence_warning_without_tol(solver):
+@pytest.mark.parametrize(
+    "params, expected_epochs",
+    [(dict(max_iter=3, tol=None), lambda n_iter: n_iter == 3), (dict(), lambda n_iter: n_iter < 1000)],
+    ids=["tol_none", "converged"],
+)
+def test_no_convergence_warning_without_tol_or_when_converged(solver, params, expected_epochs):
     X, y = _diabetes()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        model = GDRegressor(solver=solver, max_iter=3, tol=None, random_state=0).fit(X, y)
-    assert model.n_iter_ == 3
-
-
-@pytest.mark.parametrize("solver", SOLVERS)
-def test_no_convergence_warning_when_converged(solver):
-    X, y = _diabetes()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        model = GDRegressor(solver=solver, random_state=0).fit(X, y)
-    assert model.n_iter_ < model.max_iter
+        model = GDRegressor(solver=solver, random_state=0, **params).fit(X, y)
+    assert expected_epochs(model.n_iter_)
 
 
 def test_tol_none_runs_all_epochs():
