@@ -323,7 +323,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 # Refresh from the moments of all rows seen; keep the divisions.
                 divisions = state.eta / state.base_eta
                 state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                    X, y, sample_weight, state.rng, state.moments
+                    X, y, sample_weight, state.rng, streaming=True, moments=state.moments
                 )
                 state.eta = state.base_eta * divisions
             elif self.learning_rate != "adaptive":
@@ -419,7 +419,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         moments = None
         if self.learning_rate == "auto":
             preconditioner, moments, eta, centre = self._auto_start(
-                X, y, sample_weight, rng, None if not streaming else "first"
+                X, y, sample_weight, rng, streaming=streaming
             )
             if self.fit_intercept:
                 intercept = centre
@@ -434,21 +434,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             base_eta=eta, rng=rng, moments=moments,
         )
 
-    def _auto_start(self, X, y, sample_weight, rng, moments):
+    def _auto_start(self, X, y, sample_weight, rng, streaming, moments=None):
         """Preconditioner, moments, step and starting intercept of ``'auto'``.
 
-        ``moments`` is None for ``fit``, ``"first"`` for the first chunk of a
-        stream, and the moments of the rows seen so far (by ``fit`` or earlier
-        chunks) after that.
+        ``streaming`` for ``partial_fit``, whose ``moments`` are those of the
+        rows seen so far (by ``fit`` or earlier chunks; None on a first call).
         """
         n_samples = X.shape[0]
         weights = _normalise(sample_weight)
         l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
         batch_size = self._batch_size(n_samples)
-        streaming = moments is not None
         preconditioner, moments = Preconditioner.from_data(
             X, weights, self.fit_intercept, l2_strength, batch_size, rng,
-            streaming=streaming, moments=None if moments == "first" else moments,
+            streaming=streaming, moments=moments,
         )
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
         curvature = CURVATURE[self.loss]
