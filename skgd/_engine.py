@@ -203,10 +203,12 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
             state.eta /= ADAPTIVE_DIVISOR
         return state.eta <= ADAPTIVE_MIN_STEP and stop_early
     if settings.schedule_name == "auto":
-        # A training objective stalled above its best: the step overshoots,
-        # divide it whatever. (A validation score below its best is overfitting.)
-        # Stalled at the best: stop, unless the last division still helped.
-        overshooting = not absolute and _improves(best, current, settings.tol, absolute)
+        # In a fit, a training objective stalled above its best means the step
+        # overshoots: divide it whatever. (Not so for a validation score below
+        # its best, which is overfitting, nor for the chunks of a stream, whose
+        # objectives differ.) Stalled at the best: stop, unless the last
+        # division still helped.
+        overshooting = stop_early and not absolute and _improves(best, current, settings.tol, absolute)
         helped = _improves(best, state.best_at_last_decrease, settings.tol, absolute)
         if not (overshooting or helped) or state.eta < AUTO_MIN_STEP * state.base_eta:
             return stop_early
