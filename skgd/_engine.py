@@ -14,11 +14,11 @@ After each epoch the loop
    stopping, the validation R² must rise by ``tol``;
 4. after ``n_iter_no_change`` such epochs, stops, or for the ``'adaptive'`` and
    ``'auto'`` schedules divides the step by 5 first. ``'adaptive'`` stops once
-   the step falls below 1e-6 (as ``SGDRegressor``); ``'auto'`` divides again
-   while the objective stalls above its best (the step overshoots, as with
-   a strong L1 penalty) and stops when stalled at its best after a division
-   that brought no improvement. ``partial_fit`` never stops, but adapts
-   the step alike.
+   the step falls below 1e-6 (as ``SGDRegressor``); in a fit, ``'auto'``
+   divides again while the training objective stalls above its best (the
+   step overshoots, as with a strong L1 penalty) and stops when stalled at
+   its best after a division that brought no improvement. ``partial_fit``
+   never stops; it divides the step on stalls while divisions help.
 """
 
 from dataclasses import dataclass, field
