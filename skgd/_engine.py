@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import minibatch_epoch
-from ._losses import loss_values
+from ._kernels import minibatch_epoch, weighted_loss_sum
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
 
@@ -225,9 +224,8 @@ def _check_final_coefficients(X, y, sample_weight, state, settings, target_scale
     checked here, on at most ``FINAL_CHECK_ROWS`` rows.
     """
     rows = slice(None, FINAL_CHECK_ROWS)
-    p = X[rows] @ state.coef + state.intercept
-    losses = loss_values(settings.loss[0], p, y[rows], settings.loss[1])
-    objective = sample_weight[rows] @ losses / losses.shape[0] + penalty_value(state.coef, *settings.penalty)
+    loss_sum = weighted_loss_sum(X[rows], y[rows], sample_weight[rows], state.coef, state.intercept, settings.loss)
+    objective = loss_sum / min(X.shape[0], FINAL_CHECK_ROWS) + penalty_value(state.coef, *settings.penalty)
     _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
 
 

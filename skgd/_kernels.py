@@ -125,6 +125,19 @@ def minibatch_epoch(
     return loss_sum, intercept, t
 
 
+@njit(cache=True)
+def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
+    """Sum of the weighted losses of the linear model over the rows of ``X``."""
+    loss_code, epsilon = loss
+    total = 0.0
+    for i in range(X.shape[0]):
+        p = intercept
+        for j in range(X.shape[1]):
+            p += X[i, j] * coef[j]
+        total += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
+    return total
+
+
 def minibatch_epoch_reference(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, shift, scale_diag, scale_full, t,
