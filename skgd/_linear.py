@@ -267,13 +267,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         validation = None
         if self.early_stopping:
             X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng)
+        weights = _normalise(sample_weight)
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(X, y, sample_weight, rng, warm)
+        state = self._initial_state(X, y, weights, rng, warm)
         if validation is not None:
             state.validation_scores = []
         settings = self._settings(X.shape[0])
         converged = run_epochs(
-            X, y, _normalise(sample_weight), state, settings,
+            X, y, weights, state, settings,
             self.max_iter, stop_early=True, validation=validation,
         )
         restore_best(state, settings, validation is not None)
@@ -314,22 +315,23 @@ class GDRegressor(RegressorMixin, BaseEstimator):
 
     def _partial_fit(self, X, y, sample_weight, first_call):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
+        weights = _normalise(sample_weight)
         if first_call:
             rng = check_random_state(self.random_state)
-            state = self._initial_state(X, y, sample_weight, rng, warm=False, streaming=True)
+            state = self._initial_state(X, y, weights, rng, warm=False, streaming=True)
         else:
             state = copy.deepcopy(self._state)
             if self.learning_rate == "auto":
                 # Refresh from the moments of all rows seen; keep the divisions.
                 divisions = state.eta / state.base_eta
                 state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                    X, y, sample_weight, state.rng, streaming=True, moments=state.moments
+                    X, y, weights, state.rng, streaming=True, moments=state.moments
                 )
                 state.eta = state.base_eta * divisions
             elif self.learning_rate != "adaptive":
                 state.eta = state.base_eta = float(self.eta0)  # as set now
         run_epochs(
-            X, y, _normalise(sample_weight), state, self._settings(X.shape[0]),
+            X, y, weights, state, self._settings(X.shape[0]),
             1, stop_early=False,
         )
         self._publish(state)
@@ -411,15 +413,18 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _initial_state(self, X, y, sample_weight, rng, warm, streaming=False):
-        """Starting coefficients, preconditioner and step for a new training run."""
+    def _initial_state(self, X, y, weights, rng, warm, streaming=False):
+        """Starting coefficients, preconditioner and step for a new training run.
+
+        ``weights`` are the sample weights normalised to mean 1.
+        """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
         intercept = 0.0
         moments = None
         if self.learning_rate == "auto":
             preconditioner, moments, eta, centre = self._auto_start(
-                X, y, sample_weight, rng, streaming=streaming
+                X, y, weights, rng, streaming=streaming
             )
             if self.fit_intercept:
                 intercept = centre
@@ -434,14 +439,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             base_eta=eta, rng=rng, moments=moments,
         )
 
-    def _auto_start(self, X, y, sample_weight, rng, streaming, moments=None):
+    def _auto_start(self, X, y, weights, rng, streaming, moments=None):
         """Preconditioner, moments, step and starting intercept of ``'auto'``.
 
-        ``streaming`` for ``partial_fit``, whose ``moments`` are those of the
-        rows seen so far (by ``fit`` or earlier chunks; None on a first call).
+        ``weights`` are the sample weights normalised to mean 1. ``streaming``
+        for ``partial_fit``, whose ``moments`` are those of the rows seen so
+        far (by ``fit`` or earlier chunks; None on a first call).
         """
         n_samples = X.shape[0]
-        weights = _normalise(sample_weight)
         l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
         batch_size = self._batch_size(n_samples)
         preconditioner, moments = Preconditioner.from_data(
