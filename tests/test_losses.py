@@ -56,11 +56,15 @@ def closed_form_derivative(loss, p, y, eps):
     raise AssertionError(loss)
 
 
+def _random_points(n, seed):
+    """``n`` (p, y) pairs drawn uniformly from [-3, 3]."""
+    rng = np.random.RandomState(seed)
+    return rng.uniform(-3, 3, n), rng.uniform(-3, 3, n)
+
+
 def _points_away_from_kinks(n=400, seed=0, margin=1e-3):
     """(p, y) pairs whose residual is at least ``margin`` from 0 and from ±EPSILON."""
-    rng = np.random.RandomState(seed)
-    p = rng.uniform(-3, 3, size=4 * n)
-    y = rng.uniform(-3, 3, size=4 * n)
+    p, y = _random_points(4 * n, seed)
     r = np.abs(p - y)
     keep = (r > margin) & (np.abs(r - EPSILON) > margin)
     return p[keep][:n], y[keep][:n]
@@ -91,9 +95,7 @@ def test_loss_derivative_matches_central_difference(loss, compiled):
 @pytest.mark.parametrize("loss", LOSSES)
 def test_loss_value_and_derivative_match_closed_forms(loss):
     code = LOSS_CODES[loss]
-    rng = np.random.RandomState(1)
-    p = rng.uniform(-3, 3, 300)
-    y = rng.uniform(-3, 3, 300)
+    p, y = _random_points(300, seed=1)
     # Include the kinks themselves and exact hits of the epsilon boundary.
     p = np.concatenate([p, [0.0, EPSILON, -EPSILON, 1.0 + EPSILON, 1.0 - EPSILON, 2.0]])
     y = np.concatenate([y, [0.0, 0.0, 0.0, 1.0, 1.0, 2.0]])
@@ -144,9 +146,7 @@ def test_losses_are_continuous_at_epsilon(loss):
 @pytest.mark.parametrize("loss", LOSSES)
 def test_vectorised_losses_match_scalar(loss):
     code = LOSS_CODES[loss]
-    rng = np.random.RandomState(2)
-    p = rng.uniform(-3, 3, 200)
-    y = rng.uniform(-3, 3, 200)
+    p, y = _random_points(200, seed=2)
     values = loss_values(code, p, y, EPSILON)
     derivatives = loss_derivatives(code, p, y, EPSILON)
     assert values.shape == derivatives.shape == (200,)
