@@ -22,7 +22,8 @@ features and the L2 strength ``lam`` of the penalty:
 - ``'diagonal'`` (otherwise: no O(d^3) work, O(d) per update):
   ``P = diag(1 / (S_jj + lam))``.
 
-``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random; in
+``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random (fewer
+for wide data, at most :data:`MAX_SAMPLE_VALUES` values); in
 ``partial_fit`` from the rows of every call until that many have been seen. The step
 size follows from the curvature of the preconditioned problem (see
 :meth:`Preconditioner.step_size`).
@@ -37,7 +38,11 @@ MAX_FULL_FEATURES = 256
 # The full ``P`` costs O(d^2) per update: used only while that stays within
 # this many times the O(batch_size * d) of the gradient itself.
 FULL_COST_RATIO = 16
+# Rows the moments are estimated on: at most MAX_SAMPLES, and for wide data
+# at most MAX_SAMPLE_VALUES values (32 MiB), but never fewer than MIN_SAMPLES.
 MAX_SAMPLES = 20_000
+MAX_SAMPLE_VALUES = 2**22
+MIN_SAMPLES = 1_000
 _JITTER = 1e-9
 # A column whose variance is below this share of its mean square is constant.
 _CONSTANT = 1e-14
@@ -57,8 +62,11 @@ class Preconditioner:
         Full ``P``, or empty for a diagonal one.
     coef_curvature : float
         Largest eigenvalue of ``P^(1/2) S P^(1/2)``.
-    coef_trace : float
-        Trace of ``P S``: the mean squared norm of a preconditioned row.
+    row_curvature : float
+        Largest ``s_i * (||z_i||^2 + 1)`` over the rows ``z_i`` of the
+        (weighted, sub-sampled) data in preconditioned coordinates, with
+        their weights ``s_i`` (without the ``+ 1`` if there is no intercept):
+        the curvature of the most curved row's loss.
     penalty_curvature : float
         Largest eigenvalue of ``lam * P``.
     has_intercept : bool
@@ -69,7 +77,7 @@ class Preconditioner:
     scale_diag: np.ndarray
     scale_full: np.ndarray
     coef_curvature: float = 1.0
-    coef_trace: float = 0.0
+    row_curvature: float = 0.0
     penalty_curvature: float = 0.0
     has_intercept: bool = False
 
@@ -86,7 +94,9 @@ class Preconditioner:
         """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
         ``sample_weight`` is normalised to mean 1; at most :data:`MAX_SAMPLES`
-        rows drawn at random are used. The work happens in correlation
+        rows drawn at random are used, fewer for wide data (see
+        :data:`MAX_SAMPLE_VALUES`). ``X`` may be any design that gives its
+        rows as an array when indexed (see ``_features``). The work happens in correlation
         coordinates (each column divided by its spread), so that columns of
         any scale are treated alike. Columns that are constant to rounding get
         ``P = 0`` and keep their coefficient.
@@ -105,9 +115,11 @@ class Preconditioner:
             The moments it was built from.
         """
         n_samples, n_features = X.shape
-        if n_samples > MAX_SAMPLES:
-            rows = np.sort(rng.choice(n_samples, MAX_SAMPLES, replace=False))
-            X, sample_weight = X[rows], sample_weight[rows]
+        max_samples = min(MAX_SAMPLES, max(MIN_SAMPLES, MAX_SAMPLE_VALUES // n_features))
+        rows = slice(None)
+        if n_samples > max_samples:
+            rows = np.sort(rng.choice(n_samples, max_samples, replace=False))
+        X, sample_weight = X[rows], sample_weight[rows]
         if moments is None:
             full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
         else:
@@ -123,39 +135,37 @@ class Preconditioner:
             second = second + (np.outer(moments.mean, moments.mean) if full else moments.mean**2)
         variances = np.diag(second) if full else second
         magnitudes = moments.scatter_diagonal() / moments.weight + moments.mean**2
-        live = variances > _CONSTANT * magnitudes
+        live = ~is_constant(variances, magnitudes)
         scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
+        centred = np.asarray(X - shift, dtype=np.float64) * (np.sqrt(sample_weight)[:, None] * scale)
         if full:
             correlation = scale[:, None] * second * scale[None, :]
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
             eigenvalues, eigenvectors = np.linalg.eigh(shrunk)
             inverse = (eigenvectors / eigenvalues) @ eigenvectors.T
             root = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
-            data = np.linalg.eigvalsh(root @ correlation @ root)
-            penalty = np.linalg.eigvalsh((root * ridge) @ root)
+            rows = centred @ root
+            coef_curvature = np.linalg.eigvalsh(root @ correlation @ root).max(initial=0.0)
+            penalty_curvature = np.linalg.eigvalsh((root * ridge) @ root).max(initial=0.0)
             scale_full = scale[:, None] * inverse * scale[None, :]
-            preconditioner = cls(
-                shift,
-                np.diag(scale_full).copy(),
-                scale_full,
-                coef_curvature=float(data.max(initial=0.0)),
-                coef_trace=float(data.sum()),
-                penalty_curvature=float(penalty.max(initial=0.0)),
-                has_intercept=fit_intercept,
-            )
-            return preconditioner, moments
-        inverse = 1.0 / (live + ridge + _JITTER)
-        root_weight = np.sqrt(sample_weight / sample_weight.sum())[:, None]
-        scaled = np.asarray(X - shift, dtype=np.float64) * (root_weight * scale * np.sqrt(inverse))
+            scale_diag = np.diag(scale_full).copy()
+        else:
+            inverse = 1.0 / (live + ridge + _JITTER)
+            rows = centred * np.sqrt(inverse)
+            coef_curvature = _largest_eigenvalue(rows) / sample_weight.sum()
+            penalty_curvature = (ridge * inverse).max(initial=0.0)
+            scale_full = np.empty((0, 0))
+            scale_diag = scale**2 * inverse
+        row_norms = np.einsum("ij,ij->i", rows, rows) + (sample_weight if fit_intercept else 0.0)
         preconditioner = cls(
             shift,
-            scale**2 * inverse,
-            np.empty((0, 0)),
-            coef_curvature=_largest_eigenvalue(scaled),
-            coef_trace=float(live @ inverse),
-            penalty_curvature=float((ridge * inverse).max(initial=0.0)),
+            scale_diag,
+            scale_full,
+            coef_curvature=float(coef_curvature),
+            row_curvature=float(row_norms.max(initial=0.0)),
+            penalty_curvature=float(penalty_curvature),
             has_intercept=fit_intercept,
         )
         return preconditioner, moments
@@ -164,15 +174,16 @@ class Preconditioner:
         """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples`` (may be inf).
 
         ``L`` interpolates between the curvature of the full objective
-        (``batch_size == n_samples``) and the mean curvature of one row
-        (``batch_size == 1``), the expected smoothness of mini-batch SGD
-        (Gower et al., 2019), all in preconditioned coordinates.
+        (``batch_size == n_samples``) and the largest curvature of one row
+        (``batch_size == 1``): the expected smoothness of mini-batch SGD
+        (Gower et al., 2019, Proposition 3.8), all in preconditioned
+        coordinates. A step above ``2 / L`` lets one row's update overshoot.
         """
         intercept = 1.0 if self.has_intercept else 0.0
         # The penalty curves the coefficients only, never the intercept.
         full_batch = max(loss_curvature * self.coef_curvature + self.penalty_curvature,
                          loss_curvature * intercept)
-        one_row = loss_curvature * (self.coef_trace + intercept) + self.penalty_curvature
+        one_row = loss_curvature * self.row_curvature + self.penalty_curvature
         if np.isinf(n_samples):
             weight = 1.0 / batch_size
         elif n_samples > 1:
@@ -221,6 +232,11 @@ class Moments:
 
     def scatter_diagonal(self):
         return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter
+
+
+def is_constant(variance, mean_square):
+    """Whether columns with these variances and mean squares are constant to rounding."""
+    return variance <= _CONSTANT * mean_square
 
 
 def _largest_eigenvalue(A):
