@@ -78,6 +78,9 @@ class TrainingState:
     # else those at the start of the epoch of the lowest objective.
     best_coef: np.ndarray | None = None
     best_intercept: float = 0.0
+    # The estimator's map from X to the design descended on (see _features);
+    # coef and intercept are those of the design.
+    features: object = None
 
 
 @dataclass
@@ -100,7 +103,8 @@ class Validation:
 def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
-    ``sample_weight`` is normalised to mean 1. With ``stop_early`` false (as in
+    ``X`` is an array or a lazy design (see ``_features``); ``sample_weight``
+    is normalised to mean 1. With ``stop_early`` false (as in
     ``partial_fit``) no stopping rule ends the loop, though the adaptive step
     still adapts.
 
@@ -118,17 +122,12 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
 def _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, target_scale):
     n_samples = X.shape[0]
     batch_size = min(settings.batch_size, n_samples)
-    precond = state.preconditioner
     for _ in range(max_epochs):
         order = state.rng.permutation(n_samples) if settings.shuffle else np.arange(n_samples)
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
-        loss_sum, intercept, t = minibatch_epoch(
-            X, y, sample_weight, order, batch_size, coef, state.intercept,
-            settings.fit_intercept, settings.loss, settings.penalty, schedule,
-            precond.shift, precond.scale_diag, precond.scale_full, state.t,
-        )
+        loss_sum, intercept, t = _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule)
         objective = loss_sum / n_samples + penalty
         _check_divergence(objective, coef, intercept, state, settings, target_scale)
         start_coef, start_intercept = state.coef, state.intercept
@@ -152,6 +151,31 @@ def _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validatio
         if _after_epoch(state, settings, current, best, validation is not None, stop_early):
             return True
     return False
+
+
+def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule):
+    """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
+
+    A lazy design (see ``_features``) is expanded a chunk of whole batches at
+    a time, so the updates are those of the expanded array in the same order.
+    """
+    precond = state.preconditioner
+    if isinstance(X, np.ndarray):
+        parts = [(X, y, sample_weight, order)]
+    else:
+        parts = (
+            (X[rows], y[rows], sample_weight[rows], np.arange(rows.shape[0]))
+            for rows in X.chunks(order, batch_size)
+        )
+    loss_sum, intercept, t = 0.0, state.intercept, state.t
+    for X_part, y_part, weight_part, order_part in parts:
+        chunk_loss, intercept, t = minibatch_epoch(
+            X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
+            settings.fit_intercept, settings.loss, settings.penalty, schedule,
+            precond.shift, precond.scale_diag, precond.scale_full, t,
+        )
+        loss_sum += chunk_loss
+    return loss_sum, intercept, t
 
 
 def restore_best(state, settings, early_stopping):

@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._engine import Settings, TrainingState, Validation, restore_best, run_epochs
+from ._features import RAW_FEATURES
 from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
@@ -264,17 +265,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
+        features = self._fit_features(X, _normalise(sample_weight))
         validation = None
         if self.early_stopping:
-            X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng)
+            X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng, features)
         weights = _normalise(sample_weight)
+        design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(X, y, weights, rng, warm)
+        state = self._initial_state(design, y, weights, rng, warm, features)
         if validation is not None:
             state.validation_scores = []
         settings = self._settings(X.shape[0])
         converged = run_epochs(
-            X, y, weights, state, settings,
+            design, y, weights, state, settings,
             self.max_iter, stop_early=True, validation=validation,
         )
         restore_best(state, settings, validation is not None)
@@ -316,22 +319,23 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def _partial_fit(self, X, y, sample_weight, first_call):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
         weights = _normalise(sample_weight)
+        state = None if first_call else copy.deepcopy(self._state)
+        features = self._fit_features(X, weights) if first_call else state.features
+        design = features.design(X, lazy=self._lazy_design())
         if first_call:
             rng = check_random_state(self.random_state)
-            state = self._initial_state(X, y, weights, rng, warm=False, streaming=True)
-        else:
-            state = copy.deepcopy(self._state)
-            if self.learning_rate == "auto":
-                # Refresh from the moments of all rows seen; keep the divisions.
-                divisions = state.eta / state.base_eta
-                state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                    X, y, weights, state.rng, streaming=True, moments=state.moments
-                )
-                state.eta = state.base_eta * divisions
-            elif self.learning_rate != "adaptive":
-                state.eta = state.base_eta = float(self.eta0)  # as set now
+            state = self._initial_state(design, y, weights, rng, False, features, streaming=True)
+        elif self.learning_rate == "auto":
+            # Refresh from the moments of all rows seen; keep the divisions.
+            divisions = state.eta / state.base_eta
+            state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
+                design, y, weights, state.rng, streaming=True, moments=state.moments
+            )
+            state.eta = state.base_eta * divisions
+        elif self.learning_rate != "adaptive":
+            state.eta = state.base_eta = float(self.eta0)  # as set now
         run_epochs(
-            X, y, weights, state, self._settings(X.shape[0]),
+            design, y, weights, state, self._settings(X.shape[0]),
             1, stop_early=False,
         )
         self._publish(state)
@@ -375,7 +379,15 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             raise ValueError("The sample weights sum to zero: at least one must be positive.")
         return X, y, sample_weight
 
-    def _split_validation(self, X, y, sample_weight, rng):
+    def _fit_features(self, X, sample_weight):
+        """The map from ``X`` to the design gradient descent runs on: ``X`` itself."""
+        return RAW_FEATURES
+
+    def _lazy_design(self):
+        """Whether the design may be built a chunk of rows at a time (not for full batches)."""
+        return self.solver != "batch"
+
+    def _split_validation(self, X, y, sample_weight, rng, features):
         splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=rng)
         train, test = next(splitter.split(X))
         if train.size == 0 or test.size == 0 or not sample_weight[train].sum() > 0:
@@ -384,7 +396,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 f"with validation_fraction={self.validation_fraction} led to an empty "
                 "set. Change validation_fraction, add samples, or disable early_stopping."
             )
-        validation = Validation(X[test], y[test], sample_weight[test])
+        validation = Validation(features.design(X[test], lazy=True), y[test], sample_weight[test])
         return X[train], y[train], sample_weight[train], validation
 
     def _batch_size(self, n_samples):
@@ -413,10 +425,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _initial_state(self, X, y, weights, rng, warm, streaming=False):
+    def _initial_state(self, X, y, weights, rng, warm, features, streaming=False):
         """Starting coefficients, preconditioner and step for a new training run.
 
-        ``weights`` are the sample weights normalised to mean 1.
+        ``X`` is the design of ``features``; ``weights`` are the sample weights
+        normalised to mean 1.
         """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
@@ -432,11 +445,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
         if warm:
-            coef = np.array(self.coef_, dtype=np.float64)
-            intercept = float(self.intercept_)
+            coef, intercept = features.to_internal(np.array(self.coef_, dtype=np.float64), float(self.intercept_))
         return TrainingState(
-            coef=coef, intercept=intercept, preconditioner=preconditioner, eta=eta,
-            base_eta=eta, rng=rng, moments=moments,
+            coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
+            base_eta=eta, rng=rng, moments=moments, features=features,
         )
 
     def _auto_start(self, X, y, weights, rng, streaming, moments=None):
@@ -465,8 +477,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def _publish(self, state):
         """Expose a training state as the fitted attributes."""
         self._state = state
-        self.coef_ = state.coef
-        self.intercept_ = float(state.intercept)
+        coef, intercept = state.features.to_raw(state.coef, state.intercept)
+        self.coef_ = coef
+        self.intercept_ = float(intercept)
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_curve_ = state.loss_curve

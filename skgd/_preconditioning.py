@@ -39,9 +39,9 @@ MAX_FULL_FEATURES = 256
 # this many times the O(batch_size * d) of the gradient itself.
 FULL_COST_RATIO = 16
 # Rows the moments are estimated on: at most MAX_SAMPLES, and for wide data
-# at most MAX_SAMPLE_VALUES values (32 MiB), but never fewer than MIN_SAMPLES.
+# at most MAX_SAMPLE_VALUES values (8 MiB), but never fewer than MIN_SAMPLES.
 MAX_SAMPLES = 20_000
-MAX_SAMPLE_VALUES = 2**22
+MAX_SAMPLE_VALUES = 2**20
 MIN_SAMPLES = 1_000
 _JITTER = 1e-9
 # A column whose variance is below this share of its mean square is constant.
@@ -139,7 +139,7 @@ class Preconditioner:
         scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
-        centred = np.asarray(X - shift, dtype=np.float64) * (np.sqrt(sample_weight)[:, None] * scale)
+        centred = _centred(X, shift, np.sqrt(sample_weight)[:, None] * scale)
         if full:
             correlation = scale[:, None] * second * scale[None, :]
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
@@ -153,7 +153,8 @@ class Preconditioner:
             scale_diag = np.diag(scale_full).copy()
         else:
             inverse = 1.0 / (live + ridge + _JITTER)
-            rows = centred * np.sqrt(inverse)
+            rows = centred
+            rows *= np.sqrt(inverse)
             coef_curvature = _largest_eigenvalue(rows) / sample_weight.sum()
             penalty_curvature = (ridge * inverse).max(initial=0.0)
             scale_full = np.empty((0, 0))
@@ -217,7 +218,7 @@ class Moments:
         """Moments of the rows of ``X``."""
         weight = float(sample_weight.sum())
         mean = sample_weight @ X / weight
-        centred = np.asarray(X - mean, dtype=np.float64) * np.sqrt(sample_weight)[:, None]
+        centred = _centred(X, mean, np.sqrt(sample_weight)[:, None])
         scatter = centred.T @ centred if full else np.einsum("ij,ij->j", centred, centred)
         return cls(weight, mean, scatter)
 
@@ -232,6 +233,13 @@ class Moments:
 
     def scatter_diagonal(self):
         return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter
+
+
+def _centred(X, centre, factor):
+    """``(X - centre) * factor`` in float64, with one new array."""
+    centred = np.subtract(X, centre, dtype=np.float64)
+    centred *= factor
+    return centred
 
 
 def is_constant(variance, mean_square):

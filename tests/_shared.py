@@ -2,6 +2,9 @@
 
 import numpy as np
 
+from skgd import GDPolynomialRegressor, GDRegressor
+
+ESTIMATORS = (GDRegressor, GDPolynomialRegressor)
 SOLVERS = ("batch", "minibatch", "sgd")
 LOSSES = (
     "squared_error",

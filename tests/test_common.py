@@ -3,11 +3,14 @@
 The minibatch instances use ``batch_size=3``: the checks' data sets have
 fewer than 200 rows, so with ``batch_size='auto'`` a mini-batch would be the
 whole set and the instance would duplicate the batch one.
+``GDPolynomialRegressor`` is checked with its defaults and at degree 3 with
+every solver (the sample-weight check then expands 30 features to 5,455
+columns).
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skgd import GDRegressor
+from skgd import GDPolynomialRegressor, GDRegressor
 
 from _shared import LOSSES, SOLVERS
 
@@ -30,11 +33,18 @@ def _instance(solver, loss):
     return GDRegressor(solver=solver, loss=loss, random_state=0, **extra)
 
 
-ESTIMATORS = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES]
+def _polynomial(solver):
+    extra = {"batch_size": MINIBATCH_SIZE} if solver == "minibatch" else {}
+    return GDPolynomialRegressor(degree=3, solver=solver, random_state=0, **extra)
+
+
+LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES]
+POLYNOMIAL = [GDPolynomialRegressor()] + [_polynomial(s) for s in SOLVERS]
+ESTIMATORS = LINEAR + POLYNOMIAL
 
 
 def _is_default(estimator):
-    return estimator.get_params() == GDRegressor().get_params()
+    return estimator.get_params() == type(estimator)().get_params()
 
 
 def _expected_failed_checks(estimator):
@@ -45,11 +55,13 @@ def _expected_failed_checks(estimator):
 
 
 def test_estimator_list_covers_every_solver_and_loss():
-    combos = {(e.solver, e.loss) for e in ESTIMATORS[1:]}
+    combos = {(e.solver, e.loss) for e in LINEAR[1:]}
     assert combos == {(s, loss) for s in SOLVERS for loss in LOSSES}
-    assert _is_default(ESTIMATORS[0])
-    assert _expected_failed_checks(ESTIMATORS[0]) == {}
-    for estimator in ESTIMATORS[1:]:
+    assert {e.solver for e in POLYNOMIAL[1:]} == set(SOLVERS)
+    for default in (LINEAR[0], POLYNOMIAL[0]):
+        assert _is_default(default)
+        assert _expected_failed_checks(default) == {}
+    for estimator in LINEAR[1:] + POLYNOMIAL[1:]:
         expected = _expected_failed_checks(estimator)
         if estimator.solver == "batch":
             assert expected == {}

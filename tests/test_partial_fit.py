@@ -9,7 +9,7 @@ from sklearn.datasets import load_diabetes
 
 from skgd import GDRegressor
 
-from _shared import SOLVERS, lstsq_fit, make_regression_data, r2
+from _shared import ESTIMATORS, SOLVERS, lstsq_fit, make_regression_data, r2
 
 
 def _updates_per_epoch(solver, n_samples, batch_size):
@@ -161,11 +161,12 @@ def test_failed_partial_fit_leaves_state_untouched(case, solver):
     assert model.t_ == before.t_
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_failed_partial_fit_leaves_auto_state_untouched(solver):
+def test_failed_partial_fit_leaves_auto_state_untouched(Estimator, solver):
     """Also with 'auto', whose preconditioner and moments are refreshed each call."""
     X, y = make_regression_data(n_samples=60, n_features=3)
-    model = GDRegressor(solver=solver, random_state=0).partial_fit(X[:30], y[:30])
+    model = Estimator(solver=solver, random_state=0).partial_fit(X[:30], y[:30])
     before = copy.deepcopy(model)
     snapshot = _snapshot(model)
     moments = model._state.moments

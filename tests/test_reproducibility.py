@@ -9,7 +9,7 @@ from sklearn.datasets import load_diabetes
 
 from skgd import GDRegressor
 
-from _shared import LOSSES, SOLVERS
+from _shared import ESTIMATORS, LOSSES, SOLVERS
 
 # Short runs (small max_iter) are the point here, not convergence.
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -22,14 +22,15 @@ def _raw():
     return load_diabetes(return_X_y=True, scaled=False)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("learning_rate", ["auto", "invscaling"])
-def test_same_random_state_is_bit_identical(solver, learning_rate):
+def test_same_random_state_is_bit_identical(Estimator, solver, learning_rate):
     X, y = _raw()
     params = dict(solver=solver, learning_rate=learning_rate, eta0=1e-6, random_state=7,
                   batch_size=32, max_iter=30)
-    a = GDRegressor(**params).fit(X, y)
-    b = GDRegressor(**params).fit(X, y)
+    a = Estimator(**params).fit(X, y)
+    b = Estimator(**params).fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert a.intercept_ == b.intercept_
     assert np.array_equal(a.loss_curve_, b.loss_curve_)
@@ -54,12 +55,13 @@ def test_no_shuffle_ignores_random_state(solver):
     assert a.loss_curve_ == b.loss_curve_
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("learning_rate", ["auto", "adaptive"])
-def test_pickle_mid_stream_then_continue(solver, learning_rate):
+def test_pickle_mid_stream_then_continue(Estimator, solver, learning_rate):
     X, y = _raw()
     chunks = np.array_split(np.arange(len(y)), 6)
-    model = GDRegressor(solver=solver, learning_rate=learning_rate, eta0=1e-6, batch_size=20,
+    model = Estimator(solver=solver, learning_rate=learning_rate, eta0=1e-6, batch_size=20,
                         n_iter_no_change=1, random_state=0)
     for chunk in chunks[:3]:
         model.partial_fit(X[chunk], y[chunk])
@@ -83,10 +85,11 @@ def test_pickle_round_trip_of_fitted_model():
     assert restored.get_params() == model.get_params()
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_clone_refits_identically(solver):
+def test_clone_refits_identically(Estimator, solver):
     X, y = _raw()
-    model = GDRegressor(solver=solver, alpha=1e-3, random_state=3).fit(X, y)
+    model = Estimator(solver=solver, alpha=1e-3, random_state=3).fit(X, y)
     copy = clone(model)
     assert not hasattr(copy, "coef_")
     assert copy.get_params() == model.get_params()

@@ -16,7 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 import skgd
-from skgd import GDRegressor
+from skgd import GDPolynomialRegressor, GDRegressor
 
 from _shared import SOLVERS
 
@@ -26,9 +26,9 @@ def _diabetes(scaled=True):
 
 
 def test_public_api():
-    assert skgd.__all__ == ["GDRegressor"]
+    assert skgd.__all__ == ["GDPolynomialRegressor", "GDRegressor"]
     assert isinstance(skgd.__version__, str)
-    assert is_regressor(GDRegressor())
+    assert is_regressor(GDRegressor()) and is_regressor(GDPolynomialRegressor())
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

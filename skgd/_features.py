@@ -1,0 +1,180 @@
+"""What gradient descent runs on: the raw features, or their polynomial expansion.
+
+An estimator descends on a *design* built from ``X`` by a feature map, and
+reports coefficients of the map's raw features:
+
+- :data:`RAW_FEATURES` (``GDRegressor``): the design is ``X`` itself.
+- :class:`PolynomialFeatureMap` (``GDPolynomialRegressor``): the columns of
+  ``PolynomialFeatures(degree, interaction_only, include_bias=False)``, in its
+  order, standardised with statistics of the training data:
+  ``z = (monomial(x) - mean) / scale``. Descending on ``z`` keeps the powers
+  of a feature on one scale; the model is mapped back exactly, as
+  ``coef_raw = coef_z / scale`` and ``intercept_raw = intercept_z -
+  coef_raw @ mean``.
+
+The expansion is computed by a compiled recurrence, one row at a time: each
+monomial is an earlier monomial times one raw feature, so a row of ``d_out``
+columns costs ``d_out`` multiplications. :class:`ExpandedRows` computes it
+lazily, a chunk of rows at a time, so that memory stays near the size of ``X``.
+"""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numba import njit
+
+from ._preconditioning import Moments, is_constant
+
+# Values (float64) in one chunk of expanded rows: 2 MiB, a size that stays
+# in the CPU's cache while the epoch kernel runs over it.
+CHUNK_VALUES = 2**18
+
+
+class RawFeatures:
+    """The identity map: gradient descent on ``X`` itself."""
+
+    def design(self, X, lazy=False):
+        return X
+
+    def to_raw(self, coef, intercept):
+        return coef, intercept
+
+    def to_internal(self, coef, intercept):
+        return coef, intercept
+
+
+RAW_FEATURES = RawFeatures()
+
+
+@dataclass(frozen=True)
+class PolynomialFeatureMap:
+    """Standardised monomials of the raw features.
+
+    Attributes
+    ----------
+    expansion : PolynomialFeatures
+        The fitted expansion whose columns these are (their order and names).
+    parent : ndarray of int64, shape (n_output_features,)
+        Column that monomial ``j`` extends (-1 for a raw feature).
+    factor : ndarray of int64, shape (n_output_features,)
+        Raw feature that monomial ``j`` multiplies its parent by.
+    mean : ndarray of shape (n_output_features,)
+        Subtracted from each monomial (zero without an intercept).
+    scale : ndarray of shape (n_output_features,)
+        Divides each centred monomial (1 for a constant one).
+    """
+
+    expansion: object
+    parent: np.ndarray
+    factor: np.ndarray
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @classmethod
+    def of(cls, expansion):
+        """Unstandardised map of a fitted ``PolynomialFeatures(include_bias=False)``.
+
+        Every monomial of degree 2 or more in ``expansion.powers_`` extends an
+        earlier one by one power, which gives the recurrence.
+        """
+        powers = expansion.powers_
+        column = {tuple(row): j for j, row in enumerate(powers)}
+        factor = np.array([np.flatnonzero(row)[-1] for row in powers], dtype=np.int64)
+        parent = np.empty(len(powers), dtype=np.int64)
+        for j, row in enumerate(powers):
+            lower = row.copy()
+            lower[factor[j]] -= 1
+            parent[j] = column[tuple(lower)] if lower.any() else -1
+        n_columns = len(powers)
+        return cls(expansion, parent, factor, np.zeros(n_columns), np.ones(n_columns))
+
+    def standardised(self, X, sample_weight, centre):
+        """The map with the weighted statistics of the monomials of ``X``.
+
+        ``scale`` is the weighted standard deviation, as ``StandardScaler``
+        has it, 1 for a constant column; ``mean`` is the weighted mean with
+        ``centre``, else zero (no intercept to absorb it).
+        """
+        raw = self.design(X, lazy=True)
+        moments = None
+        for rows in raw.chunks(np.arange(X.shape[0]), 1):
+            chunk = Moments.of(raw[rows], sample_weight[rows], full=False)
+            moments = chunk if moments is None else moments.merge(chunk)
+        variance = moments.scatter / moments.weight
+        constant = is_constant(variance, variance + moments.mean**2)
+        scale = np.where(constant, 1.0, np.sqrt(variance))
+        mean = moments.mean if centre else np.zeros_like(moments.mean)
+        return replace(self, mean=mean, scale=scale)
+
+    def unstandardised(self):
+        """The map of the raw monomials (zero mean, unit scale)."""
+        n_columns = self.n_output_features
+        return replace(self, mean=np.zeros(n_columns), scale=np.ones(n_columns))
+
+    @property
+    def n_output_features(self):
+        return self.parent.shape[0]
+
+    def design(self, X, lazy=False):
+        """The expanded, standardised rows of ``X``: lazily, or all at once."""
+        rows = ExpandedRows(self, X)
+        return rows if lazy else rows[:]
+
+    def expand(self, X, rows):
+        """Expanded, standardised rows ``rows`` of ``X`` as a new array."""
+        out = np.empty((rows.shape[0], self.n_output_features))
+        expand_rows(X, rows, self.parent, self.factor, self.mean, self.scale, out)
+        return out
+
+    def to_raw(self, coef, intercept):
+        """Coefficients of the unstandardised monomials for those of the design."""
+        raw = coef / self.scale
+        return raw, intercept - raw @ self.mean
+
+    def to_internal(self, coef, intercept):
+        """Inverse of :meth:`to_raw`."""
+        return coef * self.scale, intercept + coef @ self.mean
+
+
+class ExpandedRows:
+    """The design of a :class:`PolynomialFeatureMap` on ``X``, computed on demand.
+
+    Indexing with row indices or a slice gives those rows as an array;
+    ``@`` multiplies by a coefficient vector a chunk at a time.
+    """
+
+    def __init__(self, feature_map, X):
+        self.feature_map = feature_map
+        self.X = X
+        self.shape = (X.shape[0], feature_map.n_output_features)
+
+    def __getitem__(self, rows):
+        if isinstance(rows, slice):
+            rows = np.arange(self.shape[0])[rows]
+        return self.feature_map.expand(self.X, np.asarray(rows, dtype=np.int64))
+
+    def __matmul__(self, coef):
+        product = np.empty(self.shape[0])
+        for rows in self.chunks(np.arange(self.shape[0]), 1):
+            product[rows] = self[rows] @ coef
+        return product
+
+    def chunks(self, order, batch_size):
+        """Split ``order`` into chunks of whole batches of about :data:`CHUNK_VALUES` values."""
+        batches = max(1, CHUNK_VALUES // (self.shape[1] * batch_size))
+        size = batches * batch_size
+        return [order[start:start + size] for start in range(0, order.shape[0], size)]
+
+
+@njit(cache=True)
+def expand_rows(X, rows, parent, factor, mean, scale, out):
+    """Write the standardised monomials of ``X[rows]`` into ``out``."""
+    raw = np.empty(parent.shape[0])
+    for k in range(rows.shape[0]):
+        i = rows[k]
+        for j in range(parent.shape[0]):
+            value = np.float64(X[i, factor[j]])
+            if parent[j] >= 0:
+                value *= raw[parent[j]]
+            raw[j] = value
+            out[k, j] = (value - mean[j]) / scale[j]
