@@ -74,8 +74,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
           starts from the weighted mean of ``y`` as intercept (the weighted
           median for robust losses) with the step ``1 / L``, ``L`` the
           curvature of the preconditioned objective for the solver's batch
-          size. The objective and the coefficients are those of the raw
-          features. Like ``'adaptive'``, the step is divided by 5 when the
+          size. The change of coordinates alters the path only, not the
+          objective or the coefficients. Like ``'adaptive'``, the step is divided by 5 when the
           objective stalls for ``n_iter_no_change`` epochs (again and again
           while it stalls above its best); the fit stops once stalled at its
           best after a division that brought no improvement. A fit that
@@ -85,8 +85,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
           With ``partial_fit``, the preconditioner and step are re-estimated
           at each call from the moments of all rows seen (until 20,000),
           shrunk towards the diagonal by ``d / (n + d)`` after ``n`` rows.
-        - ``'constant'``: ``eta0``, from zero coefficients and intercept, on
-          the raw features: exactly ``theta <- theta - eta0 * grad J(theta)``.
+        - ``'constant'``: ``eta0``, from zero coefficients and intercept:
+          exactly ``theta <- theta - eta0 * grad J(theta)``.
         - ``'optimal'``: ``1 / (alpha * (t0 + t - 1))``, ``t0`` as in
           ``SGDRegressor``.
         - ``'invscaling'``: ``eta0 / t ** power_t``.
@@ -445,6 +445,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
         if warm:
+            if self.coef_.shape != coef.shape:
+                raise ValueError(
+                    f"warm_start=True needs the previous solution's shape: coef_ has "
+                    f"shape {self.coef_.shape} but this data gives {coef.shape[0]} "
+                    "coefficients. Set warm_start=False to start afresh."
+                )
             coef, intercept = features.to_internal(np.array(self.coef_, dtype=np.float64), float(self.intercept_))
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,

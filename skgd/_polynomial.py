@@ -40,8 +40,14 @@ class GDPolynomialRegressor(GDRegressor):
 
     With ``solver='minibatch'`` or ``'sgd'`` the monomials are computed a
     chunk of rows at a time (about 2 MiB), in each epoch's order, so memory
-    stays near the size of ``X`` however many monomials there are; the
-    ``'batch'`` solver computes them once, holding all of them.
+    stays near the size of ``X`` however many monomials there are (plus the
+    sample of at most 20,000 rows and 32 MiB of monomials that
+    ``learning_rate='auto'`` is estimated on); the ``'batch'`` solver
+    computes them once, holding all of them.
+
+    The parameters after ``interaction_only`` are :class:`GDRegressor`'s;
+    here the coefficients that gradient descent, the penalty and the step
+    sizes act on are those of the standardised monomials, ``coef_ * scale``.
 
     Parameters
     ----------
@@ -176,8 +182,9 @@ _SHARED_ATTRIBUTES = [
     "intercept_", "n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
     "best_validation_score_", "n_features_in_", "feature_names_in_",
 ]
-GDPolynomialRegressor.__doc__ = fill(
-    GDPolynomialRegressor.__doc__,
-    parameters="\n".join(entries(GDRegressor.__doc__, "Parameters").values()),
-    attributes="\n".join(entries(GDRegressor.__doc__, "Attributes")[name] for name in _SHARED_ATTRIBUTES),
-)
+if GDRegressor.__doc__:  # not under python -OO
+    GDPolynomialRegressor.__doc__ = fill(
+        GDPolynomialRegressor.__doc__,
+        parameters="\n".join(entries(GDRegressor.__doc__, "Parameters").values()),
+        attributes="\n".join(entries(GDRegressor.__doc__, "Attributes")[name] for name in _SHARED_ATTRIBUTES),
+    )

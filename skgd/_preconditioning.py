@@ -39,9 +39,9 @@ MAX_FULL_FEATURES = 256
 # this many times the O(batch_size * d) of the gradient itself.
 FULL_COST_RATIO = 16
 # Rows the moments are estimated on: at most MAX_SAMPLES, and for wide data
-# at most MAX_SAMPLE_VALUES values (8 MiB), but never fewer than MIN_SAMPLES.
+# at most MAX_SAMPLE_VALUES values (32 MiB), but never fewer than MIN_SAMPLES.
 MAX_SAMPLES = 20_000
-MAX_SAMPLE_VALUES = 2**20
+MAX_SAMPLE_VALUES = 2**22
 MIN_SAMPLES = 1_000
 _JITTER = 1e-9
 # A column whose variance is below this share of its mean square is constant.
@@ -139,7 +139,7 @@ class Preconditioner:
         scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
-        centred = _centred(X, shift, np.sqrt(sample_weight)[:, None] * scale)
+        centred = _centred(X, shift, sample_weight, scale)
         if full:
             correlation = scale[:, None] * second * scale[None, :]
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
@@ -218,12 +218,16 @@ class Moments:
         """Moments of the rows of ``X``."""
         weight = float(sample_weight.sum())
         mean = sample_weight @ X / weight
-        centred = _centred(X, mean, np.sqrt(sample_weight)[:, None])
+        centred = _centred(X, mean, sample_weight)
         scatter = centred.T @ centred if full else np.einsum("ij,ij->j", centred, centred)
         return cls(weight, mean, scatter)
 
     def merge(self, other):
         """Moments of both sets of rows (Chan et al.'s pairwise update)."""
+        if other.weight == 0:
+            return self
+        if self.weight == 0:
+            return other
         weight = self.weight + other.weight
         delta = other.mean - self.mean
         mean = self.mean + delta * (other.weight / weight)
@@ -235,10 +239,11 @@ class Moments:
         return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter
 
 
-def _centred(X, centre, factor):
-    """``(X - centre) * factor`` in float64, with one new array."""
+def _centred(X, centre, sample_weight, column_scale=1.0):
+    """``(X - centre) * sqrt(sample_weight)[:, None] * column_scale`` as one new float64 array."""
     centred = np.subtract(X, centre, dtype=np.float64)
-    centred *= factor
+    centred *= np.sqrt(sample_weight)[:, None]
+    centred *= column_scale
     return centred
 
 

@@ -108,6 +108,17 @@ def test_fit_restarts_from_scratch():
     assert second.n_iter_ == len(second.loss_curve_)
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=lambda cls: cls.__name__)
+def test_warm_start_with_another_number_of_features_raises(Estimator):
+    X, y = _raw()
+    model = Estimator(warm_start=True, random_state=0).fit(X[:, :3], y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="warm_start=True needs the previous solution's shape"):
+        model.fit(X[:, :2], y)
+    np.testing.assert_array_equal(model.coef_, coef)
+    assert model.n_features_in_ == 3
+
+
 def test_warm_start_starts_from_previous_solution():
     X, y = _raw()
     cold = GDRegressor(solver="batch", learning_rate="constant", eta0=1e-6, max_iter=3, tol=None).fit(X, y)
