@@ -25,8 +25,8 @@ from numba import njit
 
 from ._preconditioning import Moments, is_constant
 
-# Values (float64) in one chunk of expanded rows: 2 MiB, a size that stays
-# in the CPU's cache while the epoch kernel runs over it.
+# Values (float64) in one chunk of expanded rows: 2 MiB, about a CPU's L2
+# cache, so a chunk is mostly still cached when the epoch kernel reads it.
 CHUNK_VALUES = 2**18
 
 

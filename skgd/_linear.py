@@ -75,10 +75,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
           median for robust losses) with the step ``1 / L``, ``L`` the
           curvature of the preconditioned objective for the solver's batch
           size. The change of coordinates alters the path only, not the
-          objective or the coefficients. Like ``'adaptive'``, the step is divided by 5 when the
-          objective stalls for ``n_iter_no_change`` epochs (again and again
-          while it stalls above its best); the fit stops once stalled at its
-          best after a division that brought no improvement. A fit that
+          objective or the coefficients. Like ``'adaptive'``, the step is
+          divided by 5 when the objective stalls for ``n_iter_no_change``
+          epochs (again and again while it stalls above its best); the fit
+          stops once stalled at its best after a division that brought no
+          improvement. A fit that
           ends above its lowest objective (steps that overshot, as with a
           strong L1 penalty) returns the coefficients at the start of the
           epoch with the lowest objective.
