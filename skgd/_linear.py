@@ -266,11 +266,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight):
         X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
-        features = self._fit_features(X, _normalise(sample_weight))
+        weights = _normalise(sample_weight)
+        features = self._fit_features(X, weights)
         validation = None
         if self.early_stopping:
             X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng, features)
-        weights = _normalise(sample_weight)
+            weights = _normalise(sample_weight)
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
         state = self._initial_state(design, y, weights, rng, warm, features)
