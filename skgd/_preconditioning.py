@@ -96,9 +96,9 @@ class Preconditioner:
         ``sample_weight`` is normalised to mean 1; at most :data:`MAX_SAMPLES`
         rows drawn at random are used, fewer for wide data (see
         :data:`MAX_SAMPLE_VALUES`). ``X`` may be any design that gives its
-        rows as an array when indexed (see ``_features``). The work happens in correlation
-        coordinates (each column divided by its spread), so that columns of
-        any scale are treated alike. Columns that are constant to rounding get
+        rows as an array when indexed (see ``_features``). The work happens
+        in correlation coordinates (each column divided by its spread), so
+        that columns of any scale are treated alike. Columns that are constant to rounding get
         ``P = 0`` and keep their coefficient.
 
         With ``streaming``, ``X`` is a chunk of a stream whose earlier rows
