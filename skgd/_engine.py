@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import minibatch_epoch, weighted_loss_sum
+from ._kernels import batch_epoch, minibatch_epoch, weighted_loss_sum
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
 
@@ -100,30 +100,37 @@ class Validation:
         return 1.0 - error / total if total > 0 else 0.0
 
 
-def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None):
+def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None, rows=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
-    ``X`` is an array or a lazy design (see ``_features``); ``sample_weight``
-    is normalised to mean 1. With ``stop_early`` false (as in
-    ``partial_fit``) no stopping rule ends the loop, though the adaptive step
-    still adapts.
+    ``X`` is an array or a lazy design (see ``_features``); training uses
+    its ``rows`` (increasing indices; None for all), so that holding rows out
+    copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
+    ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
+    loop, though the adaptive step still adapts.
 
     Returns
     -------
     converged : bool
         Whether the stopping rule ended the loop before ``max_epochs``.
     """
-    target_scale = sample_weight @ (y * y + np.abs(y)) / X.shape[0]
-    converged = _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, target_scale)
-    _check_final_coefficients(X, y, sample_weight, state, settings, target_scale)
+    if rows is None:
+        rows = np.arange(X.shape[0])
+    target_scale = sample_weight[rows] @ (y[rows] ** 2 + np.abs(y[rows])) / rows.shape[0]
+    converged = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale)
+    _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
     return converged
 
 
-def _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, target_scale):
-    n_samples = X.shape[0]
+def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale):
+    n_samples = rows.shape[0]
     batch_size = min(settings.batch_size, n_samples)
+    full_batch = batch_size == n_samples
     for _ in range(max_epochs):
-        order = state.rng.permutation(n_samples) if settings.shuffle else np.arange(n_samples)
+        if full_batch or not settings.shuffle:
+            order = rows  # a full batch's gradient is a sum: memory order is fastest
+        else:
+            order = rows[state.rng.permutation(n_samples)]
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
@@ -156,10 +163,17 @@ def _run(X, y, sample_weight, state, settings, max_epochs, stop_early, validatio
 def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule):
     """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
 
-    A lazy design (see ``_features``) is expanded a chunk of whole batches at
-    a time, so the updates are those of the expanded array in the same order.
+    A full batch of an array takes the parallel :func:`batch_epoch`. A lazy
+    design (see ``_features``) is expanded a chunk of whole batches at a
+    time, so the updates are those of the expanded array in the same order.
     """
     precond = state.preconditioner
+    if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
+        return batch_epoch(
+            X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
+            settings.loss, settings.penalty, schedule,
+            precond.shift, precond.scale_diag, precond.scale_full, state.t,
+        )
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
     else:
@@ -241,15 +255,15 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
     return stop_early
 
 
-def _check_final_coefficients(X, y, sample_weight, state, settings, target_scale):
+def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale):
     """Divergence check of the coefficients the last epoch left.
 
     Epoch objectives are measured before each update, so the last update is
-    checked here, on at most ``FINAL_CHECK_ROWS`` rows.
+    checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
-    rows = slice(None, FINAL_CHECK_ROWS)
+    rows = rows[:FINAL_CHECK_ROWS]
     loss_sum = weighted_loss_sum(X[rows], y[rows], sample_weight[rows], state.coef, state.intercept, settings.loss)
-    objective = loss_sum / min(X.shape[0], FINAL_CHECK_ROWS) + penalty_value(state.coef, *settings.penalty)
+    objective = loss_sum / rows.shape[0] + penalty_value(state.coef, *settings.penalty)
     _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
 
 

@@ -25,10 +25,23 @@ from numba import njit
 
 from ._losses import loss_derivative, loss_derivatives, loss_value, loss_values
 from ._penalties import penalty_derivative, penalty_gradient
+from ._parallel import run_over_blocks
+from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import learning_rate
 
+# Below this, the weight scale of one-row updates is folded into the
+# coefficients (as in SGDRegressor), before it underflows.
+MIN_WEIGHT_SCALE = 1e-9
+# Rows per block of the full-batch pass (its sums are kept per block), and the
+# size of data from which the pass runs on several cores.
+BLOCK_ROWS = 4096
+PARALLEL_MIN_VALUES = 2**18
+# Reassociation lets the compiler vectorise sums; inf and NaN still propagate,
+# so that divergence is detected.
+FASTMATH = {"reassoc", "contract"}
 
-@njit(cache=True, fastmath={"reassoc", "contract"})
+
+@njit(cache=True, fastmath=FASTMATH)
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, shift, scale_diag, scale_full, t,
@@ -66,22 +79,34 @@ def minibatch_epoch(
     t : int
         Updates made after the epoch.
     """
-    n_samples, n_features = X.shape
+    n_rows = order.shape[0]
+    n_features = X.shape[1]
     loss_code, epsilon = loss
     l1_strength, l2_strength = penalty
     full = scale_full.shape[0] > 0
+    # One-row updates with an L2 penalty and no preconditioner keep the
+    # coefficients as ``weight_scale * coef``, as SGDRegressor does: the
+    # penalty's shrinkage is then one multiplication, not one per feature.
+    scaled = batch_size == 1 and not full and l1_strength == 0.0 and _is_identity(shift, scale_diag)
+    weight_scale = 1.0
     grad = np.zeros(n_features)
     step = np.empty(n_features)
     loss_sum = 0.0
-    for start in range(0, n_samples, batch_size):
-        stop = min(start + batch_size, n_samples)
+    for start in range(0, n_rows, batch_size):
+        stop = min(start + batch_size, n_rows)
         size = stop - start
         grad_intercept = 0.0
         for k in range(start, stop):
+            if k + PREFETCH_DISTANCE < n_rows:
+                ahead = order[k + PREFETCH_DISTANCE]
+                prefetch_row(X, ahead)
+                prefetch_row(y, ahead)
+                prefetch_row(sample_weight, ahead)
             i = order[k]
-            p = intercept
+            dot = 0.0
             for j in range(n_features):
-                p += X[i, j] * coef[j]
+                dot += X[i, j] * coef[j]
+            p = intercept + weight_scale * dot
             loss_sum += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
             r = sample_weight[i] * loss_derivative(loss_code, p, y[i], epsilon)
             grad_intercept += r
@@ -91,38 +116,175 @@ def minibatch_epoch(
                         grad[j] += r * (X[i, j] - shift[j])
         t += 1
         eta = learning_rate(schedule, t)
-        shift_step = 0.0
-        if full:
-            for j in range(n_features):
-                grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
-            for j in range(n_features):
-                acc = 0.0
-                for m in range(n_features):
-                    acc += scale_full[j, m] * grad[m]
-                step[j] = acc
-            for j in range(n_features):
-                coef[j] -= eta * step[j]
-                shift_step += shift[j] * step[j]
-                grad[j] = 0.0
-        elif size > 1:
-            for j in range(n_features):
-                g = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
-                s = scale_diag[j] * g
-                coef[j] -= eta * s
-                shift_step += shift[j] * s
-                grad[j] = 0.0
+        if size > 1 or full:
+            intercept = _apply_step(
+                coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
+                shift, scale_diag, scale_full, step,
+            )
         else:
             # One row: the gradient is r * (x - shift), no buffer needed.
+            shift_step = 0.0
             i = order[start]
             r = grad_intercept
-            for j in range(n_features):
-                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
-                s = scale_diag[j] * g
-                coef[j] -= eta * s
-                shift_step += shift[j] * s
-        if fit_intercept:
-            intercept += eta * (shift_step - grad_intercept / size)
+            if scaled:
+                weight_scale *= 1.0 - eta * l2_strength
+                if not weight_scale > MIN_WEIGHT_SCALE:
+                    for j in range(n_features):
+                        coef[j] *= weight_scale
+                    weight_scale = 1.0
+                if r != 0.0:
+                    c = eta * r / weight_scale
+                    for j in range(n_features):
+                        coef[j] -= c * X[i, j]
+            else:
+                for j in range(n_features):
+                    g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
+                    s = scale_diag[j] * g
+                    coef[j] -= eta * s
+                    shift_step += shift[j] * s
+            if fit_intercept:
+                intercept += eta * (shift_step - r)
+    if weight_scale != 1.0:
+        for j in range(n_features):
+            coef[j] *= weight_scale
     return loss_sum, intercept, t
+
+
+def batch_epoch(
+    X, y, sample_weight, rows, coef, intercept, fit_intercept,
+    loss, penalty, schedule, shift, scale_diag, scale_full, t,
+):
+    """One full-batch update: :func:`minibatch_epoch` with a single batch of ``rows``.
+
+    ``rows`` (increasing, for memory order) are visited in one pass that,
+    while each row is in cache, adds its loss and its gradient. Blocks of
+    :data:`BLOCK_ROWS` rows are summed apart, on several cores for data of at
+    least :data:`PARALLEL_MIN_VALUES` values, and their sums added in block
+    order, so that the result does not depend on the number of threads.
+    Takes and returns what :func:`minibatch_epoch` does.
+    """
+    n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
+    sums = np.empty((n_blocks, X.shape[1] + 2))
+
+    def sum_blocks(first, last):
+        block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums)
+
+    run_over_blocks(sum_blocks, n_blocks, parallel=rows.shape[0] * X.shape[1] >= PARALLEL_MIN_VALUES)
+    return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule,
+                      shift, scale_diag, scale_full, t)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums):
+    """Gradient and loss sums of blocks ``first`` to ``last`` of ``rows``, into ``sums``.
+
+    Row ``b`` of ``sums`` gets, over block ``b``'s rows, ``sum s_i dloss_i
+    (x_i - shift)`` then ``sum s_i dloss_i`` and ``sum s_i loss_i``. Rows go
+    four at a time, so that each pass over a block's gradient serves four.
+    """
+    loss_code, epsilon = loss
+    n_rows, n_features = rows.shape[0], X.shape[1]
+    for block in range(first, last):
+        out = sums[block]
+        out[:] = 0.0
+        grad_intercept = 0.0
+        loss_sum = 0.0
+        k = block * BLOCK_ROWS
+        stop = min(k + BLOCK_ROWS, n_rows)
+        while k + 4 <= stop:
+            i0, i1, i2, i3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
+            p0 = p1 = p2 = p3 = 0.0
+            for j in range(n_features):
+                c = coef[j]
+                p0 += X[i0, j] * c
+                p1 += X[i1, j] * c
+                p2 += X[i2, j] * c
+                p3 += X[i3, j] * c
+            r0, l0 = _row_terms(loss_code, epsilon, intercept + p0, y[i0], sample_weight[i0])
+            r1, l1 = _row_terms(loss_code, epsilon, intercept + p1, y[i1], sample_weight[i1])
+            r2, l2 = _row_terms(loss_code, epsilon, intercept + p2, y[i2], sample_weight[i2])
+            r3, l3 = _row_terms(loss_code, epsilon, intercept + p3, y[i3], sample_weight[i3])
+            r_sum = r0 + r1 + r2 + r3
+            grad_intercept += r_sum
+            loss_sum += l0 + l1 + l2 + l3
+            for j in range(n_features):
+                out[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j] - r_sum * shift[j]
+            k += 4
+        for k in range(k, stop):
+            i = rows[k]
+            p = 0.0
+            for j in range(n_features):
+                p += X[i, j] * coef[j]
+            r, row_loss = _row_terms(loss_code, epsilon, intercept + p, y[i], sample_weight[i])
+            grad_intercept += r
+            loss_sum += row_loss
+            for j in range(n_features):
+                out[j] += r * (X[i, j] - shift[j])
+        out[n_features] = grad_intercept
+        out[n_features + 1] = loss_sum
+
+
+@njit(cache=True)
+def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
+               shift, scale_diag, scale_full, t):
+    """Add the block sums in block order and make the update; returns what :func:`minibatch_epoch` does."""
+    n_features = coef.shape[0]
+    total = np.zeros(n_features + 2)
+    for block in range(sums.shape[0]):
+        for j in range(n_features + 2):
+            total[j] += sums[block, j]
+    t += 1
+    eta = learning_rate(schedule, t)
+    intercept = _apply_step(
+        coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
+        penalty, eta, shift, scale_diag, scale_full, np.empty(n_features),
+    )
+    return total[n_features + 1], intercept, t
+
+
+@njit(cache=True, inline="always")
+def _row_terms(loss_code, epsilon, p, y, weight):
+    """One row's weighted loss derivative and loss."""
+    return weight * loss_derivative(loss_code, p, y, epsilon), weight * loss_value(loss_code, p, y, epsilon)
+
+
+@njit(cache=True, inline="always")
+def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
+                shift, scale_diag, scale_full, step):
+    """Update ``coef`` in place from the gradient sums of a batch of ``size`` rows.
+
+    ``grad`` holds ``sum s_i dloss_i (x_i - shift)`` and is zeroed for the
+    next batch; ``step`` is scratch space. Returns the new intercept.
+    """
+    l1_strength, l2_strength = penalty
+    n_features = coef.shape[0]
+    for j in range(n_features):
+        grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
+    if scale_full.shape[0] > 0:
+        for j in range(n_features):
+            acc = 0.0
+            for m in range(n_features):
+                acc += scale_full[j, m] * grad[m]
+            step[j] = acc
+    else:
+        for j in range(n_features):
+            step[j] = scale_diag[j] * grad[j]
+    shift_step = 0.0
+    for j in range(n_features):
+        coef[j] -= eta * step[j]
+        shift_step += shift[j] * step[j]
+        grad[j] = 0.0
+    if fit_intercept:
+        intercept += eta * (shift_step - grad_intercept / size)
+    return intercept
+
+
+@njit(cache=True, inline="always")
+def _is_identity(shift, scale_diag):
+    for j in range(shift.shape[0]):
+        if shift[j] != 0.0 or scale_diag[j] != 1.0:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -145,7 +307,7 @@ def minibatch_epoch_reference(
     """NumPy version of :func:`minibatch_epoch` (same arguments and results)."""
     loss_code, epsilon = loss
     loss_sum = 0.0
-    for start in range(0, X.shape[0], batch_size):
+    for start in range(0, order.shape[0], batch_size):
         rows = order[start:start + batch_size]
         X_batch, y_batch, s_batch = X[rows], y[rows], sample_weight[rows]
         p = X_batch @ coef + intercept

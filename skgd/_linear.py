@@ -268,19 +268,19 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         weights = _normalise(sample_weight)
         features = self._fit_features(X, weights)
-        validation = None
+        rows, validation = None, None
         if self.early_stopping:
-            X, y, sample_weight, validation = self._split_validation(X, y, sample_weight, rng, features)
-            weights = _normalise(sample_weight)
+            rows, validation = self._split_validation(X, y, sample_weight, rng, features)
+            weights = sample_weight / sample_weight[rows].mean()
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(design, y, weights, rng, warm, features)
+        state = self._initial_state(design, y, weights, rng, warm, features, rows=rows)
         if validation is not None:
             state.validation_scores = []
-        settings = self._settings(X.shape[0])
+        settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         converged = run_epochs(
             design, y, weights, state, settings,
-            self.max_iter, stop_early=True, validation=validation,
+            self.max_iter, stop_early=True, validation=validation, rows=rows,
         )
         restore_best(state, settings, validation is not None)
         if not converged and self.tol is not None:
@@ -390,6 +390,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return self.solver != "batch"
 
     def _split_validation(self, X, y, sample_weight, rng, features):
+        """Training rows (increasing indices) and the held-out set for early stopping."""
         splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=rng)
         train, test = next(splitter.split(X))
         if train.size == 0 or test.size == 0 or not sample_weight[train].sum() > 0:
@@ -399,7 +400,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                 "set. Change validation_fraction, add samples, or disable early_stopping."
             )
         validation = Validation(features.design(X[test], lazy=True), y[test], sample_weight[test])
-        return X[train], y[train], sample_weight[train], validation
+        return np.sort(train), validation
 
     def _batch_size(self, n_samples):
         if self.solver == "batch":
@@ -427,11 +428,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _initial_state(self, X, y, weights, rng, warm, features, streaming=False):
+    def _initial_state(self, X, y, weights, rng, warm, features, streaming=False, rows=None):
         """Starting coefficients, preconditioner and step for a new training run.
 
-        ``X`` is the design of ``features``; ``weights`` are the sample weights
-        normalised to mean 1.
+        ``X`` is the design of ``features``, trained on its ``rows`` (None for
+        all); ``weights`` are the sample weights normalised to mean 1 over them.
         """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
@@ -439,7 +440,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         moments = None
         if self.learning_rate == "auto":
             preconditioner, moments, eta, centre = self._auto_start(
-                X, y, weights, rng, streaming=streaming
+                X, y, weights, rng, streaming=streaming, rows=rows
             )
             if self.fit_intercept:
                 intercept = centre
@@ -459,20 +460,23 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             base_eta=eta, rng=rng, moments=moments, features=features,
         )
 
-    def _auto_start(self, X, y, weights, rng, streaming, moments=None):
+    def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None):
         """Preconditioner, moments, step and starting intercept of ``'auto'``.
 
-        ``weights`` are the sample weights normalised to mean 1. ``streaming``
-        for ``partial_fit``, whose ``moments`` are those of the rows seen so
-        far (by ``fit`` or earlier chunks; None on a first call).
+        ``weights`` are the sample weights normalised to mean 1 over the
+        training ``rows`` of ``X`` (None for all). ``streaming`` for
+        ``partial_fit``, whose ``moments`` are those of the rows seen so far
+        (by ``fit`` or earlier chunks; None on a first call).
         """
-        n_samples = X.shape[0]
+        n_samples = X.shape[0] if rows is None else rows.shape[0]
         l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
         batch_size = self._batch_size(n_samples)
         preconditioner, moments = Preconditioner.from_data(
             X, weights, self.fit_intercept, l2_strength, batch_size, rng,
-            streaming=streaming, moments=moments,
+            streaming=streaming, moments=moments, rows=rows,
         )
+        if rows is not None:
+            y, weights = y[rows], weights[rows]
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
         curvature = CURVATURE[self.loss]
         if curvature is None:

@@ -89,13 +89,13 @@ class Preconditioner:
     @classmethod
     def from_data(
         cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng,
-        streaming=False, moments=None,
+        streaming=False, moments=None, rows=None,
     ):
         """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
         ``sample_weight`` is normalised to mean 1; at most :data:`MAX_SAMPLES`
-        rows drawn at random are used, fewer for wide data (see
-        :data:`MAX_SAMPLE_VALUES`). ``X`` may be any design that gives its
+        of the training ``rows`` (None for all) drawn at random are used,
+        fewer for wide data (see :data:`MAX_SAMPLE_VALUES`). ``X`` may be any design that gives its
         rows as an array when indexed (see ``_features``). The work happens
         in correlation coordinates (each column divided by its spread), so
         that columns of any scale are treated alike. Columns that are constant to rounding get
@@ -114,11 +114,14 @@ class Preconditioner:
         moments : Moments
             The moments it was built from.
         """
-        n_samples, n_features = X.shape
+        n_features = X.shape[1]
+        n_samples = X.shape[0] if rows is None else rows.shape[0]
         max_samples = min(MAX_SAMPLES, max(MIN_SAMPLES, MAX_SAMPLE_VALUES // n_features))
-        rows = slice(None)
         if n_samples > max_samples:
-            rows = np.sort(rng.choice(n_samples, max_samples, replace=False))
+            drawn = np.sort(rng.choice(n_samples, max_samples, replace=False))
+            rows = drawn if rows is None else rows[drawn]
+        elif rows is None:
+            rows = slice(None)
         X, sample_weight = X[rows], sample_weight[rows]
         if moments is None:
             full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)

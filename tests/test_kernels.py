@@ -1,9 +1,10 @@
-"""The compiled epoch kernel agrees with its NumPy reference."""
+"""The compiled epoch kernels agree with their NumPy reference."""
 
 import numpy as np
 import pytest
 
-from skgd._kernels import minibatch_epoch, minibatch_epoch_reference
+from skgd import _kernels, _parallel
+from skgd._kernels import BLOCK_ROWS, batch_epoch, minibatch_epoch, minibatch_epoch_reference
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import MAX_FULL_FEATURES, Preconditioner
 from skgd._schedules import CONSTANT, INVSCALING, OPTIMAL
@@ -183,3 +184,73 @@ def test_full_preconditioner_is_inverse_ridge_hessian():
     S = (centred * weights[:, None]).T @ centred / weights.sum()
     np.testing.assert_allclose(p.scale_full @ (S + lam * np.eye(X.shape[1])), np.eye(X.shape[1]), atol=1e-6)
     np.testing.assert_allclose(p.scale_diag, np.diag(p.scale_full))
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("penalty", PENALTIES)
+@pytest.mark.parametrize("precond_kind", ["identity", "full", "diagonal"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_batch_kernel_matches_reference(loss, penalty, precond_kind, dtype):
+    """The fused full-batch pass is one mini-batch of all rows (rows not a multiple of 4)."""
+    X, y, weights, _, coef = _data(dtype)
+    precond = _preconditioner(precond_kind, X, weights)
+    rows = np.arange(N_SAMPLES)
+    args = (0.7, True, (LOSS_CODES[loss], 0.2), PENALTIES[penalty], SCHEDULES["invscaling"],
+            precond.shift, precond.scale_diag, precond.scale_full, 5)
+    coef_kernel, coef_reference = coef.copy(), coef.copy()
+    kernel = batch_epoch(X, y, weights, rows, coef_kernel, *args)
+    reference = minibatch_epoch_reference(X, y, weights, rows, N_SAMPLES, coef_reference, *args)
+    _assert_agree(kernel, coef_kernel, reference, coef_reference, coef)
+    assert kernel[2] == 6
+
+
+def test_batch_kernel_uses_only_the_given_rows():
+    """Early stopping trains on a subset of rows by index, without copying X."""
+    X, y, weights, _, coef = _data(np.float64, seed=7)
+    rows = np.array([0, 2, 3, 5, 8, 9, 13, 20, 22])
+    precond = Preconditioner.identity(X.shape[1])
+    args = (0.1, True, (LOSS_CODES["huber"], 0.5), PENALTIES["l2"], SCHEDULES["constant"],
+            precond.shift, precond.scale_diag, precond.scale_full, 0)
+    coef_subset, coef_copy = coef.copy(), coef.copy()
+    on_subset = batch_epoch(X, y, weights, rows, coef_subset, *args)
+    on_copy = batch_epoch(X[rows], y[rows], weights[rows], np.arange(rows.size), coef_copy, *args)
+    assert on_subset == on_copy
+    np.testing.assert_array_equal(coef_subset, coef_copy)
+
+
+def test_batch_kernel_result_does_not_depend_on_the_number_of_threads(monkeypatch):
+    rng = np.random.RandomState(8)
+    n_samples = 5 * BLOCK_ROWS + 3
+    X = rng.standard_normal((n_samples, 6)) + 2.0
+    y = X @ rng.standard_normal(6) + rng.standard_normal(n_samples)
+    weights = np.ones(n_samples)
+    precond = Preconditioner.identity(6)
+    monkeypatch.setattr(_kernels, "PARALLEL_MIN_VALUES", 0)
+    results = []
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(_parallel, "n_threads", lambda threads=threads: threads)
+        coef = np.zeros(6)
+        out = batch_epoch(X, y, weights, np.arange(n_samples), coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
+                          PENALTIES["l2"], SCHEDULES["constant"], precond.shift, precond.scale_diag,
+                          precond.scale_full, 0)
+        results.append((out, coef))
+    for out, coef in results[1:]:
+        assert out == results[0][0]
+        np.testing.assert_array_equal(coef, results[0][1])
+
+
+@pytest.mark.parametrize("eta0", [0.5, 30.0], ids=["scale-underflows", "factor-negative"])
+def test_sgd_weight_scale_is_folded_before_it_underflows(eta0):
+    """One-row L2 updates keep w = scale * coef (as SGDRegressor); a scale that
+    falls below MIN_WEIGHT_SCALE, or a shrink factor 1 - eta * l2 <= 0, is
+    folded into the coefficients and the textbook update still holds."""
+    X, y, weights, order, coef = _data(np.float64, seed=9)
+    X = X[:, :2] * 1e-3  # small rows, so that the fit itself stays finite
+    coef = coef[:2]
+    precond = Preconditioner.identity(2)
+    schedule = (SCHEDULES["constant"][0], eta0, 0.25, 0.1, 0.0)
+    kernel, coef_k, reference, coef_r = _run_both(
+        X, y, weights, order, 1, coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
+        (0.0, 1.9), schedule, precond,
+    )
+    _assert_agree(kernel, coef_k, reference, coef_r, coef)
