@@ -114,23 +114,24 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     converged : bool
         Whether the stopping rule ended the loop before ``max_epochs``.
     """
-    if rows is None:
-        rows = np.arange(X.shape[0])
-    target_scale = sample_weight[rows] @ (y[rows] ** 2 + np.abs(y[rows])) / rows.shape[0]
+    y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
+    target_scale = weight_train @ (y_train**2 + np.abs(y_train)) / y_train.shape[0]
     converged = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale)
     _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
     return converged
 
 
 def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale):
-    n_samples = rows.shape[0]
+    n_samples = X.shape[0] if rows is None else rows.shape[0]
     batch_size = min(settings.batch_size, n_samples)
-    full_batch = batch_size == n_samples
+    # A full batch's gradient is a sum: memory order is fastest.
+    shuffle = settings.shuffle and batch_size < n_samples
+    if not shuffle:
+        order = np.arange(n_samples) if rows is None else rows
     for _ in range(max_epochs):
-        if full_batch or not settings.shuffle:
-            order = rows  # a full batch's gradient is a sum: memory order is fastest
-        else:
-            order = rows[state.rng.permutation(n_samples)]
+        if shuffle:
+            permutation = state.rng.permutation(n_samples)
+            order = permutation if rows is None else rows[permutation]
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
@@ -261,9 +262,9 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     Epoch objectives are measured before each update, so the last update is
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
-    rows = rows[:FINAL_CHECK_ROWS]
+    rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
     loss_sum = weighted_loss_sum(X[rows], y[rows], sample_weight[rows], state.coef, state.intercept, settings.loss)
-    objective = loss_sum / rows.shape[0] + penalty_value(state.coef, *settings.penalty)
+    objective = loss_sum / y[rows].shape[0] + penalty_value(state.coef, *settings.penalty)
     _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
 
 

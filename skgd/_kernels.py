@@ -287,6 +287,18 @@ def _is_identity(shift, scale_diag):
     return True
 
 
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def linear_predictions(X, coef, intercept):
+    """``X @ coef + intercept`` in float64, without a float64 copy of a float32 ``X``."""
+    predictions = np.empty(X.shape[0])
+    for i in range(X.shape[0]):
+        p = 0.0
+        for j in range(X.shape[1]):
+            p += X[i, j] * coef[j]
+        predictions[i] = intercept + p
+    return predictions
+
+
 @njit(cache=True)
 def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
     """Sum of the weighted losses of the linear model over the rows of ``X``."""

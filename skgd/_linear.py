@@ -15,6 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._engine import Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES
+from ._kernels import linear_predictions
 from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
@@ -264,14 +265,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _fit(self, X, y, sample_weight):
-        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=True)
+        X, y, weights = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
-        weights = _normalise(sample_weight)
         features = self._fit_features(X, weights)
         rows, validation = None, None
         if self.early_stopping:
-            rows, validation = self._split_validation(X, y, sample_weight, rng, features)
-            weights = sample_weight / sample_weight[rows].mean()
+            rows, validation = self._split_validation(X, y, weights, rng, features)
+            weights /= weights[rows].mean()
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
         state = self._initial_state(design, y, weights, rng, warm, features, rows=rows)
@@ -319,8 +319,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         return self
 
     def _partial_fit(self, X, y, sample_weight, first_call):
-        X, y, sample_weight = self._validate_training_data(X, y, sample_weight, reset=first_call)
-        weights = _normalise(sample_weight)
+        X, y, weights = self._validate_training_data(X, y, sample_weight, reset=first_call)
         state = None if first_call else copy.deepcopy(self._state)
         features = self._fit_features(X, weights) if first_call else state.features
         design = features.design(X, lazy=self._lazy_design())
@@ -356,8 +355,8 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return X @ self.coef_ + self.intercept_
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        return linear_predictions(X, self.coef_, self.intercept_)
 
     def _check_params(self, for_partial_fit):
         """Rules that involve more than one parameter."""
@@ -370,15 +369,17 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             )
 
     def _validate_training_data(self, X, y, sample_weight, reset):
+        """Validated ``X`` and ``y``, and the sample weights as a new array normalised to mean 1."""
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True, reset=reset
         )
         y = y.astype(np.float64, copy=False)
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=sample_weight is not None
         )
         if not sample_weight.sum() > 0:
             raise ValueError("The sample weights sum to zero: at least one must be positive.")
+        sample_weight /= sample_weight.mean()  # so that the objective is a weighted mean
         return X, y, sample_weight
 
     def _fit_features(self, X, sample_weight):
@@ -519,11 +520,6 @@ def _restored_on_failure(estimator):
             estimator.__dict__.pop(name, None)
         estimator.__dict__.update(saved)
         raise
-
-
-def _normalise(sample_weight):
-    """Sample weights rescaled to mean 1, so the objective is a weighted mean."""
-    return sample_weight / sample_weight.mean()
 
 
 def _weighted_median(values, weights):
