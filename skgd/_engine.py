@@ -115,7 +115,10 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         Whether the stopping rule ended the loop before ``max_epochs``.
     """
     y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
-    target_scale = weight_train @ (y_train**2 + np.abs(y_train)) / y_train.shape[0]
+    # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
+    # while, taking cores from the first epochs of the parallel batch pass.
+    target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
+                    + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
     converged = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale)
     _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
     return converged

@@ -116,7 +116,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     shuffle : bool, default=True
-        Whether to visit the rows in a new random order each epoch.
+        Whether to visit the rows in a new random order each epoch. The
+        ``'batch'`` solver, whose gradient is a sum over all rows, reads
+        them in memory order either way.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffling, the validation split and the subsample the
         ``'auto'`` preconditioner is estimated on. An int gives bit-identical
