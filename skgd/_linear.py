@@ -357,7 +357,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         return linear_predictions(X, self.coef_, self.intercept_)
 
     def _check_params(self, for_partial_fit):
