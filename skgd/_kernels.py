@@ -106,9 +106,8 @@ def minibatch_epoch(
             dot = 0.0
             for j in range(n_features):
                 dot += X[i, j] * coef[j]
-            p = intercept + weight_scale * dot
-            loss_sum += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
-            r = sample_weight[i] * loss_derivative(loss_code, p, y[i], epsilon)
+            r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * dot, y[i], sample_weight[i])
+            loss_sum += row_loss
             grad_intercept += r
             if size > 1 or full:
                 if r != 0.0:
@@ -303,12 +302,10 @@ def linear_predictions(X, coef, intercept):
 def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
     """Sum of the weighted losses of the linear model over the rows of ``X``."""
     loss_code, epsilon = loss
+    predictions = linear_predictions(X, coef, intercept)
     total = 0.0
     for i in range(X.shape[0]):
-        p = intercept
-        for j in range(X.shape[1]):
-            p += X[i, j] * coef[j]
-        total += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
+        total += sample_weight[i] * loss_value(loss_code, predictions[i], y[i], epsilon)
     return total
 
 

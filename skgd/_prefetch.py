@@ -3,8 +3,9 @@
 Shuffled SGD and mini-batch visit rows in random order, so the hardware
 prefetcher cannot guess the next row and every row costs a trip to memory.
 Asking for row ``order[k + PREFETCH_DISTANCE]`` of ``X`` (and its target and
-weight) while row ``order[k]`` is processed overlaps those trips: at 1,000,000 x 100 this halves a shuffled SGD
-epoch. A prefetch is a hint: it changes no value, only when data arrives.
+weight) while row ``order[k]`` is processed overlaps those trips: at
+1,000,000 x 100 this halves a shuffled SGD epoch. A prefetch is a hint: it
+changes no value, only when data arrives.
 """
 
 from llvmlite import ir
