@@ -102,15 +102,34 @@ def median_ratio(times, name, reference):
     return float(np.median(np.array(times[name]) / np.array(times[reference])))
 
 
+def measure(timers, repeats):
+    """Seconds of each named timer, run in turn ``repeats`` times (side by side)."""
+    times = {name: [] for name in timers}
+    for _ in range(repeats):
+        for name, timer in timers.items():
+            times[name].append(timer())
+    return times
+
+
+def epochs_timed(X):
+    """Epochs per epoch-time measurement: fewer on big data."""
+    return 1 if X.size > 2e7 else 3
+
+
+def print_header(title, columns):
+    print(f"## {title}\n")
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+
+
 def epoch_table(sizes, repeats):
-    print("## 1. Epoch time against the memory floor and the peers\n")
-    print("| n_samples x n_features | solver | epoch (ms) | / (X @ w + X.T @ r) | / X.sum() "
-          "| / SGDRegressor | / MLPRegressor | float32 / float64 |")
-    print("|---|---|---|---|---|---|---|---|")
+    print_header("1. Epoch time against the memory floor and the peers",
+                 ["n_samples x n_features", "solver", "epoch (ms)", "/ (X @ w + X.T @ r)", "/ X.sum()",
+                  "/ SGDRegressor", "/ MLPRegressor", "float32 / float64"])
     for n_samples, n_features in sizes:
         X, y = make_data(n_samples, n_features)
         X32 = X.astype(np.float32)
-        epochs = 1 if X.size > 2e7 else 3
+        epochs = epochs_timed(X)
         w = np.full(n_features, 0.1)
         references = {
             "floor": lambda: call_seconds(lambda: X.T @ (X @ w - y)),
@@ -125,10 +144,7 @@ def epoch_table(sizes, repeats):
             model = GDRegressor(**params, **SHARED)
             references[name] = lambda model=model: epoch_seconds(model, X, y, epochs)
             references[name + " f32"] = lambda model=model: epoch_seconds(model, X32, y, epochs)
-        times = {name: [] for name in references}
-        for _ in range(repeats):
-            for name, measure in references.items():
-                times[name].append(measure())
+        times = measure(references, repeats)
         for name, params in SOLVERS.items():
             batch_size = params.get("batch_size")
             cells = [
@@ -144,18 +160,17 @@ def epoch_table(sizes, repeats):
 
 
 def sgd_table(sizes, repeats):
-    print("## 2. sgd epoch / SGDRegressor epoch, same loss, penalty and schedule\n")
-    print("| n_samples x n_features | loss | penalty | schedule | skgd epoch (ms) "
-          "| SGDRegressor epoch (ms) | ratio |")
-    print("|---|---|---|---|---|---|---|")
+    print_header("2. sgd epoch / SGDRegressor epoch, same loss, penalty and schedule",
+                 ["n_samples x n_features", "loss", "penalty", "schedule", "skgd epoch (ms)",
+                  "SGDRegressor epoch (ms)", "ratio"])
     for n_samples, n_features in sizes:
         X, y = make_data(n_samples, n_features)
-        epochs = 1 if X.size > 2e7 else 3
+        epochs = epochs_timed(X)
         for config in SGD_CONFIGS:
-            times = {"ours": [], "theirs": []}
-            for _ in range(repeats):
-                times["ours"].append(epoch_seconds(GDRegressor(solver="sgd", **config), X, y, epochs))
-                times["theirs"].append(epoch_seconds(SGDRegressor(**config), X, y, epochs))
+            times = measure({
+                "ours": lambda: epoch_seconds(GDRegressor(solver="sgd", **config), X, y, epochs),
+                "theirs": lambda: epoch_seconds(SGDRegressor(**config), X, y, epochs),
+            }, repeats)
             print(f"| {n_samples:,} x {n_features} | {config['loss']} | {config['penalty']} "
                   f"| {config['learning_rate']} | {1e3 * np.median(times['ours']):.1f} "
                   f"| {1e3 * np.median(times['theirs']):.1f} | {median_ratio(times, 'ours', 'theirs'):.2f} |",
@@ -205,9 +220,9 @@ def epochs_to_target(model, X, y, best, alpha):
 
 
 def convergence_table(sizes, repeats):
-    print(f"## 3. Time to reach within {TARGET_GAP:g} of the optimal objective (standardised data)\n")
-    print("| n_samples x n_features | estimator | epochs | gap | time (ms) | / SGDRegressor | / LinearRegression |")
-    print("|---|---|---|---|---|---|---|")
+    print_header(f"3. Time to reach within {TARGET_GAP:g} of the optimal objective (standardised data)",
+                 ["n_samples x n_features", "estimator", "epochs", "gap", "time (ms)", "/ SGDRegressor",
+                  "/ LinearRegression"])
     alpha = SHARED["alpha"]
     for n_samples, n_features in sizes:
         X, y = make_data(n_samples, n_features, seed=1, correlated=True)
@@ -215,13 +230,13 @@ def convergence_table(sizes, repeats):
         models = {f"GDRegressor {solver}": GDRegressor(solver=solver) for solver in ("batch", "minibatch", "sgd")}
         models["SGDRegressor"] = SGDRegressor()
         found = {name: epochs_to_target(model, X, y, best, alpha) for name, model in models.items()}
-        times = {name: [] for name in models}
-        times["LinearRegression"] = []
-        for _ in range(repeats):
-            for name, model in models.items():
-                epochs = found[name][0] or MAX_EPOCHS_TO_TARGET
-                times[name].append(fit_seconds(model, X, y, epochs, exactly=False))
-            times["LinearRegression"].append(call_seconds(lambda: LinearRegression().fit(X, y)))
+        timers = {
+            name: lambda model=model, epochs=found[name][0] or MAX_EPOCHS_TO_TARGET:
+                fit_seconds(model, X, y, epochs, exactly=False)
+            for name, model in models.items()
+        }
+        timers["LinearRegression"] = lambda: call_seconds(lambda: LinearRegression().fit(X, y))
+        times = measure(timers, repeats)
         for name, (epochs, gap) in found.items():
             reached = "" if epochs else " (stops short)"
             ratio_sgd = median_ratio(times, name, "SGDRegressor") if name != "SGDRegressor" else 1.0
