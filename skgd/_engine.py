@@ -19,6 +19,11 @@ After each epoch the loop
    step overshoots, as with a strong L1 penalty) and stops when stalled at
    its best after a division that brought no improvement. ``partial_fit``
    never stops; it divides the step on stalls while divisions help.
+
+With ``restart`` (momentum and Nesterov under ``'auto'``), an epoch whose
+objective rose above the previous epoch's zeroes the velocity (adaptive
+restart, O'Donoghue and Candès, 2015), so that momentum cannot carry the
+descent uphill for long.
 """
 
 from dataclasses import dataclass, field
@@ -28,6 +33,7 @@ import numpy as np
 from ._kernels import batch_epoch, minibatch_epoch, weighted_loss_sum
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
+from ._update_rules import AVERAGE, FIRST
 
 # An objective this many times larger than the starting one counts as divergence.
 DIVERGENCE_FACTOR = 1e12
@@ -52,6 +58,9 @@ class Settings:
     schedule: tuple
     tol: float | None
     n_iter_no_change: int
+    rule: tuple
+    average_from: int = 0
+    restart: bool = False
     verbose: int = 0
 
 
@@ -65,6 +74,12 @@ class TrainingState:
     eta: float
     base_eta: float
     rng: np.random.RandomState
+    # The update rule's state and the running average (see _update_rules),
+    # and the number of updates the rule has made.
+    rule_state: np.ndarray
+    rule_count: int = 0
+    # The update from which averaged SGD has begun (0 until it has).
+    average_from: int = 0
     moments: object = None
     t: int = 0
     n_iter: int = 0
@@ -81,6 +96,13 @@ class TrainingState:
     # The estimator's map from X to the design descended on (see _features);
     # coef and intercept are those of the design.
     features: object = None
+
+    def model(self):
+        """The coefficients and intercept the fit reports: the average once averaging has begun."""
+        if self.average_from:
+            average = self.rule_state[AVERAGE]
+            return average[:-1].copy(), float(average[-1])
+        return self.coef, self.intercept
 
 
 @dataclass
@@ -138,20 +160,27 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
-        loss_sum, intercept, t = _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule)
+        loss_sum, intercept, t, rule_count = _epoch(
+            X, y, sample_weight, order, batch_size, coef, state, settings, schedule
+        )
         objective = loss_sum / n_samples + penalty
         _check_divergence(objective, coef, intercept, state, settings, target_scale)
+        if settings.restart and state.loss_curve and objective > state.loss_curve[-1]:
+            state.rule_state[FIRST] = 0.0
         start_coef, start_intercept = state.coef, state.intercept
-        state.coef, state.intercept, state.t = coef, intercept, t
+        state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
+        if _average_from(state, settings) and t >= _average_from(state, settings):
+            state.average_from = _average_from(state, settings)
         state.n_iter += 1
         state.loss_curve.append(objective)
         if settings.verbose:
             print(f"Epoch {state.n_iter}: objective {objective:.6g}, step {state.eta:.3g}, updates {t}")
         if validation is not None:
-            score = validation.score(coef, intercept)
+            model_coef, model_intercept = state.model()
+            score = validation.score(model_coef, model_intercept)
             state.validation_scores.append(score)
             if score > state.best_validation_score:
-                state.best_coef, state.best_intercept = coef.copy(), intercept
+                state.best_coef, state.best_intercept = model_coef.copy(), model_intercept
             current, best = -score, -state.best_validation_score
             state.best_validation_score = max(score, state.best_validation_score)
         else:
@@ -171,12 +200,12 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     design (see ``_features``) is expanded a chunk of whole batches at a
     time, so the updates are those of the expanded array in the same order.
     """
-    precond = state.preconditioner
+    precond = state.preconditioner.arrays()
+    rule_args = (settings.rule, state.rule_state, state.rule_count, _average_from(state, settings))
     if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
         return batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
-            settings.loss, settings.penalty, schedule,
-            precond.shift, precond.scale_diag, precond.scale_full, state.t,
+            settings.loss, settings.penalty, schedule, precond, state.t, *rule_args,
         )
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
@@ -185,34 +214,44 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
             (X[rows], y[rows], sample_weight[rows], np.arange(rows.shape[0]))
             for rows in X.chunks(order, batch_size)
         )
-    loss_sum, intercept, t = 0.0, state.intercept, state.t
+    loss_sum, intercept, t, rule_count = 0.0, state.intercept, state.t, state.rule_count
     for X_part, y_part, weight_part, order_part in parts:
-        chunk_loss, intercept, t = minibatch_epoch(
+        chunk_loss, intercept, t, rule_count = minibatch_epoch(
             X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
             settings.fit_intercept, settings.loss, settings.penalty, schedule,
-            precond.shift, precond.scale_diag, precond.scale_full, t,
+            precond, t, *rule_args[:2], rule_count, rule_args[3],
         )
         loss_sum += chunk_loss
-    return loss_sum, intercept, t
+    return loss_sum, intercept, t, rule_count
+
+
+def _average_from(state, settings):
+    """The update from which to average: where averaging began, else where it is to begin (0: never)."""
+    return state.average_from or settings.average_from
 
 
 def restore_best(state, settings, early_stopping):
     """End a fit on its best coefficients where that is the rule.
 
-    With early stopping, those of the best validation score. With ``'auto'``,
-    if the fit ended above its lowest objective by more than ``tol`` (a step
-    that overshot, as with a strong L1 penalty), those at the start of the
-    epoch with the lowest objective.
+    With early stopping, those of the best validation score (of the
+    average, with averaging). Without averaging and
+    with ``'auto'``, if the fit ended above its lowest objective by more than
+    ``tol`` (a step that overshot, as with a strong L1 penalty), those at the
+    start of the epoch with the lowest objective.
     """
     if state.best_coef is None:
         return
+    averaging = state.average_from > 0
     overshot = (
         settings.schedule_name == "auto"
         and settings.tol is not None
+        and not averaging
         and _improves(state.best_loss, state.loss_curve[-1], settings.tol, absolute=False)
     )
     if early_stopping or overshot:
         state.coef, state.intercept = state.best_coef, state.best_intercept
+        if averaging:
+            state.rule_state[AVERAGE] = np.append(state.best_coef, state.best_intercept)
 
 
 def _improves(current, best, tol, absolute):

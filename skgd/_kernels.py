@@ -6,14 +6,26 @@ rows taken in ``order``, with normalised sample weights ``s`` (mean 1)::
 
     g_w = sum_B s_i * dloss(p_i, y_i) * (x_i - shift) / |B| + grad R(w)
     g_b = sum_B s_i * dloss(p_i, y_i) / |B|
-    step = P @ g_w                      (P: ``scale_full``, else ``diag(scale_diag)``)
+    u_v, u_c = rule(W.T @ g_w), rule(g_b)   (the update rule, see ``_update_rules``)
+    step = W @ u_v                      (``P @ g_w`` for the plain rule, P = W W.T)
     w <- w - eta_t * step
-    b <- b - eta_t * g_b + eta_t * shift @ step     (if ``fit_intercept``)
+    b <- b - eta_t * u_c + eta_t * shift @ step     (if ``fit_intercept``)
 
-With ``shift = 0`` and ``P = I`` this is the textbook update
-``theta <- theta - eta * grad J(theta)``. A non-trivial ``(shift, P)`` is
-gradient descent in centred, preconditioned coordinates, mapped back to the
-raw coefficients (see ``_preconditioning``); the objective is unchanged.
+With ``shift = 0`` and ``P = W = I`` and the plain rule this is the textbook
+update ``theta <- theta - eta * grad J(theta)``. A non-trivial ``(shift, P)``
+is gradient descent in centred, preconditioned coordinates ``w = W v``,
+mapped back to the raw coefficients (see ``_preconditioning``); the
+objective is unchanged. The rules act, with their state, on the coordinates
+``v`` and the centred intercept. With averaging (``average_from > 0``), from
+update ``average_from`` on, the running mean of the coefficients and
+intercept after each update is kept in the ``AVERAGE`` row of the rule state
+(averaged SGD, as in ``SGDRegressor``).
+
+A preconditioner is passed as the tuple ``(shift, scale_diag, scale_full,
+root_diag, root_full)``: ``P`` is ``scale_full``, or ``diag(scale_diag)``
+when ``scale_full`` has shape ``(0, 0)``, and ``W`` is ``root_full`` or
+``diag(root_diag)`` likewise. A rule is ``(code, momentum, beta_1, beta_2,
+stability_epsilon)``, its state the array of ``_update_rules.new_state``.
 
 ``minibatch_epoch`` is compiled with numba; ``minibatch_epoch_reference`` is the
 same arithmetic in NumPy, one vectorised step per batch, which the tests hold the
@@ -28,6 +40,7 @@ from ._penalties import penalty_derivative, penalty_gradient
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import learning_rate
+from ._update_rules import ADAM, AVERAGE, FIRST, PLAIN, SECOND, rule_update
 
 # Below this, the weight scale of one-row updates is folded into the
 # coefficients (as in SGDRegressor), before it underflows.
@@ -44,9 +57,9 @@ FASTMATH = {"reassoc", "contract"}
 @njit(cache=True, fastmath=FASTMATH)
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, shift, scale_diag, scale_full, t,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
 ):
-    """Run one epoch in place on ``coef``.
+    """Run one epoch in place on ``coef`` and ``rule_state``.
 
     Parameters
     ----------
@@ -65,10 +78,18 @@ def minibatch_epoch(
     loss : tuple ``(code, epsilon)``
     penalty : tuple ``(l1_strength, l2_strength)``
     schedule : tuple ``(code, eta0, power_t, alpha, t0)``
-    shift, scale_diag, scale_full : ndarray
-        The preconditioner; ``scale_full`` of shape ``(0, 0)`` means diagonal.
+    preconditioner : tuple of ndarray
+        ``(shift, scale_diag, scale_full, root_diag, root_full)``.
     t : int
         Updates made before this epoch.
+    rule : tuple ``(code, momentum, beta_1, beta_2, stability_epsilon)``
+    rule_state : ndarray of shape (3, n_features + 1)
+        The rule's state and the running average, updated in place; the
+        last column is the intercept's.
+    rule_count : int
+        Updates the rule has made before this epoch.
+    average_from : int
+        First update (counted like ``t``) that is averaged; 0 for none.
 
     Returns
     -------
@@ -76,19 +97,25 @@ def minibatch_epoch(
         Sum of weighted losses, each at the coefficients before its update.
     intercept : float
         Intercept after the epoch.
-    t : int
+    t, rule_count : int
         Updates made after the epoch.
     """
     n_rows = order.shape[0]
     n_features = X.shape[1]
     loss_code, epsilon = loss
     l1_strength, l2_strength = penalty
+    shift, scale_diag, scale_full, root_diag, _ = preconditioner
+    code, _, beta_1, beta_2, _ = rule
+    first, second = rule_state[FIRST], rule_state[SECOND]
     full = scale_full.shape[0] > 0
     # One-row updates with an L2 penalty and no preconditioner keep the
     # coefficients as ``weight_scale * coef``, as SGDRegressor does: the
     # penalty's shrinkage is then one multiplication, not one per feature.
-    scaled = batch_size == 1 and not full and l1_strength == 0.0 and _is_identity(shift, scale_diag)
+    scaled = (batch_size == 1 and not full and l1_strength == 0.0 and code == PLAIN
+              and average_from == 0 and _is_identity(shift, scale_diag))
     weight_scale = 1.0
+    # Adam's beta_1**k and beta_2**k, as running products.
+    decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
     grad = np.zeros(n_features)
     step = np.empty(n_features)
     loss_sum = 0.0
@@ -114,11 +141,15 @@ def minibatch_epoch(
                     for j in range(n_features):
                         grad[j] += r * (X[i, j] - shift[j])
         t += 1
+        rule_count += 1
         eta = learning_rate(schedule, t)
+        decay_1 *= beta_1
+        decay_2 *= beta_2
+        corrections = (1.0 - decay_1, 1.0 - decay_2)
         if size > 1 or full:
             intercept = _apply_step(
                 coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
-                shift, scale_diag, scale_full, step,
+                preconditioner, rule, rule_state, corrections, step,
             )
         else:
             # One row: the gradient is r * (x - shift), no buffer needed.
@@ -135,23 +166,33 @@ def minibatch_epoch(
                     c = eta * r / weight_scale
                     for j in range(n_features):
                         coef[j] -= c * X[i, j]
-            else:
+            elif code == PLAIN:
                 for j in range(n_features):
                     g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
                     s = scale_diag[j] * g
                     coef[j] -= eta * s
                     shift_step += shift[j] * s
+            else:
+                for j in range(n_features):
+                    root = root_diag[j]
+                    g = root * (r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength))
+                    u, first[j], second[j] = rule_update(rule, first[j], second[j], g, corrections)
+                    s = root * u
+                    coef[j] -= eta * s
+                    shift_step += shift[j] * s
             if fit_intercept:
-                intercept += eta * (shift_step - r)
+                intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
+        if average_from > 0 and t >= average_from:
+            _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
     if weight_scale != 1.0:
         for j in range(n_features):
             coef[j] *= weight_scale
-    return loss_sum, intercept, t
+    return loss_sum, intercept, t, rule_count
 
 
 def batch_epoch(
     X, y, sample_weight, rows, coef, intercept, fit_intercept,
-    loss, penalty, schedule, shift, scale_diag, scale_full, t,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
 ):
     """One full-batch update: :func:`minibatch_epoch` with a single batch of ``rows``.
 
@@ -164,13 +205,14 @@ def batch_epoch(
     """
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, X.shape[1] + 2))
+    shift = preconditioner[0]
 
     def sum_blocks(first, last):
         block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums)
 
     run_over_blocks(sum_blocks, n_blocks, parallel=rows.shape[0] * X.shape[1] >= PARALLEL_MIN_VALUES)
     return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule,
-                      shift, scale_diag, scale_full, t)
+                      preconditioner, t, rule, rule_state, rule_count, average_from)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -225,7 +267,7 @@ def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, sh
 
 @njit(cache=True)
 def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
-               shift, scale_diag, scale_full, t):
+               preconditioner, t, rule, rule_state, rule_count, average_from):
     """Add the block sums in block order and make the update; returns what :func:`minibatch_epoch` does."""
     n_features = coef.shape[0]
     total = np.zeros(n_features + 2)
@@ -233,12 +275,17 @@ def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
         for j in range(n_features + 2):
             total[j] += sums[block, j]
     t += 1
+    rule_count += 1
     eta = learning_rate(schedule, t)
+    _, _, beta_1, beta_2, _ = rule
+    corrections = (1.0 - beta_1**rule_count, 1.0 - beta_2**rule_count)
     intercept = _apply_step(
         coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
-        penalty, eta, shift, scale_diag, scale_full, np.empty(n_features),
+        penalty, eta, preconditioner, rule, rule_state, corrections, np.empty(n_features),
     )
-    return total[n_features + 1], intercept, t
+    if average_from > 0 and t >= average_from:
+        _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
+    return total[n_features + 1], intercept, t, rule_count
 
 
 @njit(cache=True, inline="always")
@@ -249,33 +296,71 @@ def _row_terms(loss_code, epsilon, p, y, weight):
 
 @njit(cache=True, inline="always")
 def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
-                shift, scale_diag, scale_full, step):
-    """Update ``coef`` in place from the gradient sums of a batch of ``size`` rows.
+                preconditioner, rule, rule_state, corrections, step):
+    """Update ``coef`` and the rule's state in place from the gradient sums of a batch of ``size`` rows.
 
     ``grad`` holds ``sum s_i dloss_i (x_i - shift)`` and is zeroed for the
     next batch; ``step`` is scratch space. Returns the new intercept.
     """
     l1_strength, l2_strength = penalty
+    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
     n_features = coef.shape[0]
+    full = scale_full.shape[0] > 0
     for j in range(n_features):
         grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
-    if scale_full.shape[0] > 0:
-        for j in range(n_features):
-            acc = 0.0
-            for m in range(n_features):
-                acc += scale_full[j, m] * grad[m]
-            step[j] = acc
+    if rule[0] == PLAIN:
+        _multiply(scale_full, scale_diag, grad, step, full, False)
     else:
+        # The rule acts on the coordinates v of w = W v: gradient W.T @ g,
+        # step W @ u. ``step`` holds W.T @ g, then u; ``grad`` then W @ u.
+        _multiply(root_full, root_diag, grad, step, full, True)
+        first, second = rule_state[FIRST], rule_state[SECOND]
         for j in range(n_features):
-            step[j] = scale_diag[j] * grad[j]
+            step[j], first[j], second[j] = rule_update(rule, first[j], second[j], step[j], corrections)
+        _multiply(root_full, root_diag, step, grad, full, False)
+        step[:] = grad
     shift_step = 0.0
     for j in range(n_features):
         coef[j] -= eta * step[j]
         shift_step += shift[j] * step[j]
         grad[j] = 0.0
     if fit_intercept:
-        intercept += eta * (shift_step - grad_intercept / size)
+        intercept += eta * (shift_step - _intercept_direction(rule, rule_state, grad_intercept / size, corrections))
     return intercept
+
+
+@njit(cache=True, inline="always")
+def _multiply(matrix, diagonal, vector, out, full, transpose):
+    """``out = A @ vector`` (``A.T`` if ``transpose``), ``A`` = ``matrix`` if ``full`` else ``diag(diagonal)``."""
+    n = vector.shape[0]
+    if full:
+        for j in range(n):
+            acc = 0.0
+            for m in range(n):
+                acc += (matrix[m, j] if transpose else matrix[j, m]) * vector[m]
+            out[j] = acc
+    else:
+        for j in range(n):
+            out[j] = diagonal[j] * vector[j]
+
+
+@njit(cache=True, inline="always")
+def _intercept_direction(rule, rule_state, grad_intercept, corrections):
+    """The rule's direction for the (centred) intercept, whose state is the last column."""
+    last = rule_state.shape[1] - 1
+    u, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update(
+        rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept, corrections
+    )
+    return u
+
+
+@njit(cache=True, inline="always")
+def _average(coef, intercept, average, count):
+    """Fold the coefficients and intercept into their running mean over ``count`` updates."""
+    n_features = coef.shape[0]
+    for j in range(n_features):
+        average[j] += (coef[j] - average[j]) / count
+    average[n_features] += (intercept - average[n_features]) / count
 
 
 @njit(cache=True, inline="always")
@@ -311,10 +396,14 @@ def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
 
 def minibatch_epoch_reference(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, shift, scale_diag, scale_full, t,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
 ):
     """NumPy version of :func:`minibatch_epoch` (same arguments and results)."""
     loss_code, epsilon = loss
+    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
+    root = root_full if root_full.shape[0] else np.diag(root_diag)
+    update = rule_update.py_func
+    last = coef.shape[0]
     loss_sum = 0.0
     for start in range(0, order.shape[0], batch_size):
         rows = order[start:start + batch_size]
@@ -323,10 +412,26 @@ def minibatch_epoch_reference(
         loss_sum += s_batch @ loss_values(loss_code, p, y_batch, epsilon)
         r = s_batch * loss_derivatives(loss_code, p, y_batch, epsilon)
         grad = (X_batch - shift).T @ r / len(rows) + penalty_gradient(coef, *penalty)
+        grad_intercept = r.sum() / len(rows)
         t += 1
+        rule_count += 1
         eta = learning_rate.py_func(schedule, t)
-        step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
+        corrections = (1.0 - rule[2] ** rule_count, 1.0 - rule[3] ** rule_count)
+        if rule[0] == PLAIN:
+            step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
+        else:
+            u, rule_state[FIRST, :last], rule_state[SECOND, :last] = update(
+                rule, rule_state[FIRST, :last], rule_state[SECOND, :last], root.T @ grad, corrections
+            )
+            step = root @ u
         coef -= eta * step
         if fit_intercept:
-            intercept += eta * (shift @ step - r.sum() / len(rows))
-    return loss_sum, intercept, t
+            u_c, rule_state[FIRST, last], rule_state[SECOND, last] = update(
+                rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept, corrections
+            )
+            intercept += eta * (shift @ step - u_c)
+        if average_from > 0 and t >= average_from:
+            count = t - average_from + 1
+            rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
+            rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count
+    return loss_sum, intercept, t, rule_count

@@ -20,8 +20,15 @@ from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
+from ._update_rules import AVERAGE, MOMENTUM_RULES, RULE_CODES, new_state
 
 AUTO_BATCH_SIZE = 200
+# 'auto' step of the adaptive rules, as a share of the spread of y (in the
+# preconditioned coordinates, coefficients are of that size). Each of their
+# first steps moves every coordinate by about eta; AdaGrad's steps then
+# shrink as 1 / sqrt(k), so its eta is the distance to travel (Duchi et
+# al.), while RMSProp and Adam keep steps near eta and need a finer one.
+ADAPTIVE_STEP_SHARES = {"adagrad": 1.0, "rmsprop": 0.01, "adam": 0.01}
 
 
 class GDRegressor(RegressorMixin, BaseEstimator):
@@ -99,6 +106,56 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         ``'adaptive'`` schedules.
     power_t : float, default=0.25
         Exponent of the ``'invscaling'`` schedule.
+    optimizer : {'plain', 'momentum', 'nesterov', 'adagrad', 'rmsprop', \
+            'adam'}, default='plain'
+        Update rule turning each gradient ``g`` into a step ``eta * u`` (the
+        schedule gives ``eta``); its state ``m``, ``s`` (zero at the start)
+        and update count ``k`` carry across epochs, ``partial_fit`` calls,
+        ``warm_start`` fits and pickling:
+
+        - ``'plain'``: ``u = g``.
+        - ``'momentum'``: ``m = momentum * m + g``, ``u = m`` (the convention
+          of ``torch.optim.SGD``; with a constant step, Polyak's heavy ball
+          ``theta <- theta - eta * g + momentum * (theta - theta_previous)``).
+        - ``'nesterov'``: ``m = momentum * m + g``, ``u = g + momentum * m``:
+          Nesterov's accelerated gradient, the gradient taken at the
+          look-ahead point, which is the point the model holds.
+        - ``'adagrad'``: ``s = s + g**2``, ``u = g / (sqrt(s) +
+          stability_epsilon)``.
+        - ``'rmsprop'``: ``s = beta_2 * s + (1 - beta_2) * g**2``,
+          ``u = g / (sqrt(s) + stability_epsilon)``.
+        - ``'adam'``: ``m = beta_1 * m + (1 - beta_1) * g``, ``s`` as for
+          ``'rmsprop'``, ``u = m_hat / (sqrt(s_hat) + stability_epsilon)``
+          with ``m_hat = m / (1 - beta_1**k)``, ``s_hat = s / (1 - beta_2**k)``.
+
+        Every rule combines with every schedule. With ``learning_rate='auto'``
+        the rules act in the preconditioned coordinates, and the step is:
+        for ``'momentum'`` and ``'nesterov'``, ``'plain'``'s ``1 / L`` with the
+        gradient-noise part of ``L`` multiplied by ``1 / (1 - momentum)``
+        (so ``1 / L`` for ``'batch'``), and the velocity is zeroed after any
+        epoch whose objective rose (adaptive restart); for the adaptive rules,
+        which need no Lipschitz bound, a share of the spread of ``y`` (its
+        mean absolute deviation): 1 for ``'adagrad'``, 0.01 for
+        ``'rmsprop'`` and ``'adam'``, the intercept starting at the mean of
+        ``y``.
+    momentum : float, default=0.9
+        Momentum of ``'momentum'`` and ``'nesterov'``, in ``[0, 1)``.
+    beta_1 : float, default=0.9
+        Decay of ``'adam'``'s first-moment estimate, in ``[0, 1)``.
+    beta_2 : float, default=0.999
+        Decay of the second-moment estimate of ``'adam'`` and ``'rmsprop'``,
+        in ``[0, 1)``.
+    stability_epsilon : float, default=1e-8
+        Added to the root of the second moments by ``'adagrad'``,
+        ``'rmsprop'`` and ``'adam'``, so that they never divide by zero.
+        (Not the ``epsilon`` of the losses.)
+    average : bool or int, default=False
+        Averaged SGD, as in ``SGDRegressor``: when True, ``coef_`` and
+        ``intercept_`` are the mean of the coefficients and intercept after
+        every update; an int ``n`` starts the mean once ``n`` rows have
+        been seen (at update ``ceil(n / batch_size)``). The descent itself,
+        and ``loss_curve_``, follow the non-averaged coefficients. Averaging
+        restarts at each ``fit``, and ``partial_fit`` continues it.
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-4
@@ -187,6 +244,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         "learning_rate": [StrOptions(set(SCHEDULE_CODES))],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, None, None, closed="neither")],
+        "optimizer": [StrOptions(set(RULE_CODES))],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "stability_epsilon": [Interval(Real, 0, None, closed="neither")],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
@@ -212,6 +275,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         learning_rate="auto",
         eta0=0.01,
         power_t=0.25,
+        optimizer="plain",
+        momentum=0.9,
+        beta_1=0.9,
+        beta_2=0.999,
+        stability_epsilon=1e-8,
+        average=False,
         max_iter=1000,
         tol=1e-4,
         n_iter_no_change=5,
@@ -233,6 +302,12 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.learning_rate = learning_rate
         self.eta0 = eta0
         self.power_t = power_t
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.stability_epsilon = stability_epsilon
+        self.average = average
         self.max_iter = max_iter
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
@@ -418,16 +493,22 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         loss_code = LOSS_CODES[self.loss]
         schedule_code = SCHEDULE_CODES[self.learning_rate]
         t0 = optimal_t0(self.alpha, loss_code, self.epsilon) if self.learning_rate == "optimal" else 0.0
+        batch_size = self._batch_size(n_samples)
         return Settings(
             loss=(loss_code, float(self.epsilon)),
             penalty=penalty_strengths(self.penalty, float(self.alpha), float(self.l1_ratio)),
             fit_intercept=self.fit_intercept,
-            batch_size=self._batch_size(n_samples),
+            batch_size=batch_size,
             shuffle=self.shuffle,
             schedule_name=self.learning_rate,
             schedule=(schedule_code, float(self.eta0), float(self.power_t), float(self.alpha), t0),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
+            rule=(RULE_CODES[self.optimizer], float(self.momentum), float(self.beta_1),
+                  float(self.beta_2), float(self.stability_epsilon)),
+            # averaging begins once ``average`` rows have been seen
+            average_from=-(-int(self.average) // batch_size),
+            restart=self.learning_rate == "auto" and self.optimizer in MOMENTUM_RULES,
             verbose=self.verbose,
         )
 
@@ -441,6 +522,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         coef = np.zeros(n_features)
         intercept = 0.0
         moments = None
+        rule_state, rule_count = new_state(n_features + 1), 0
         if self.learning_rate == "auto":
             preconditioner, moments, eta, centre = self._auto_start(
                 X, y, weights, rng, streaming=streaming, rows=rows
@@ -458,9 +540,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                     "coefficients. Set warm_start=False to start afresh."
                 )
             coef, intercept = features.to_internal(np.array(self.coef_, dtype=np.float64), float(self.intercept_))
+            # The rule's state carries on; averaging starts afresh.
+            rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
+            rule_state[AVERAGE] = 0.0
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
-            base_eta=eta, rng=rng, moments=moments, features=features,
+            base_eta=eta, rng=rng, rule_state=rule_state, rule_count=rule_count,
+            moments=moments, features=features,
         )
 
     def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None):
@@ -481,18 +567,22 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         if rows is not None:
             y, weights = y[rows], weights[rows]
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
+        spread = max(np.average(np.abs(y - centre), weights=weights), np.finfo(float).tiny)
+        if self.optimizer in ADAPTIVE_STEP_SHARES:
+            return preconditioner, moments, ADAPTIVE_STEP_SHARES[self.optimizer] * spread, float(centre)
         curvature = CURVATURE[self.loss]
         if curvature is None:
-            spread = np.average(np.abs(y - centre), weights=weights)
-            curvature = 1.0 / max(spread, np.finfo(float).tiny)
+            curvature = 1.0 / spread
+        # With momentum, gradient noise is carried 1 / (1 - momentum) times.
+        noise_factor = 1.0 / (1.0 - self.momentum) if self.optimizer in MOMENTUM_RULES else 1.0
         # A chunk of a stream is a mini-batch of an unbounded training set.
-        eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples)
+        eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples, noise_factor)
         return preconditioner, moments, eta, float(centre)
 
     def _publish(self, state):
         """Expose a training state as the fitted attributes."""
         self._state = state
-        coef, intercept = state.features.to_raw(state.coef, state.intercept)
+        coef, intercept = state.features.to_raw(*state.model())
         self.coef_ = coef
         self.intercept_ = float(intercept)
         self.n_iter_ = state.n_iter

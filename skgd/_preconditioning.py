@@ -60,6 +60,12 @@ class Preconditioner:
         Diagonal of ``P`` (used when ``scale_full`` is empty).
     scale_full : ndarray of shape (n_features, n_features) or (0, 0)
         Full ``P``, or empty for a diagonal one.
+    root_diag : ndarray of shape (n_features,)
+        Diagonal of a factor ``W`` of ``P = W @ W.T`` (used when ``root_full``
+        is empty): ``w = W v`` maps the preconditioned coordinates ``v``, in
+        which the update rules keep their state, to the raw coefficients.
+    root_full : ndarray of shape (n_features, n_features) or (0, 0)
+        Full ``W``, or empty for a diagonal one.
     coef_curvature : float
         Largest eigenvalue of ``P^(1/2) S P^(1/2)``.
     row_curvature : float
@@ -76,6 +82,8 @@ class Preconditioner:
     shift: np.ndarray
     scale_diag: np.ndarray
     scale_full: np.ndarray
+    root_diag: np.ndarray
+    root_full: np.ndarray
     coef_curvature: float = 1.0
     row_curvature: float = 0.0
     penalty_curvature: float = 0.0
@@ -84,7 +92,8 @@ class Preconditioner:
     @classmethod
     def identity(cls, n_features):
         """No change of coordinates: plain gradient descent on raw features."""
-        return cls(np.zeros(n_features), np.ones(n_features), np.empty((0, 0)))
+        return cls(np.zeros(n_features), np.ones(n_features), np.empty((0, 0)),
+                   np.ones(n_features), np.empty((0, 0)))
 
     @classmethod
     def from_data(
@@ -154,6 +163,7 @@ class Preconditioner:
             penalty_curvature = np.linalg.eigvalsh((root * ridge) @ root).max(initial=0.0)
             scale_full = scale[:, None] * inverse * scale[None, :]
             scale_diag = np.diag(scale_full).copy()
+            root_full = scale[:, None] * root
         else:
             inverse = 1.0 / (live + ridge + _JITTER)
             rows = centred
@@ -162,11 +172,14 @@ class Preconditioner:
             penalty_curvature = (ridge * inverse).max(initial=0.0)
             scale_full = np.empty((0, 0))
             scale_diag = scale**2 * inverse
+            root_full = np.empty((0, 0))
         row_norms = np.einsum("ij,ij->i", rows, rows) + (sample_weight if fit_intercept else 0.0)
         preconditioner = cls(
             shift,
             scale_diag,
             scale_full,
+            np.sqrt(scale_diag),
+            root_full,
             coef_curvature=float(coef_curvature),
             row_curvature=float(row_norms.max(initial=0.0)),
             penalty_curvature=float(penalty_curvature),
@@ -174,7 +187,11 @@ class Preconditioner:
         )
         return preconditioner, moments
 
-    def step_size(self, loss_curvature, batch_size, n_samples):
+    def arrays(self):
+        """The tuple of arrays the kernels take (see ``_kernels``)."""
+        return self.shift, self.scale_diag, self.scale_full, self.root_diag, self.root_full
+
+    def step_size(self, loss_curvature, batch_size, n_samples, noise_factor=1.0):
         """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples`` (may be inf).
 
         ``L`` interpolates between the curvature of the full objective
@@ -182,6 +199,8 @@ class Preconditioner:
         (``batch_size == 1``): the expected smoothness of mini-batch SGD
         (Gower et al., 2019, Proposition 3.8), all in preconditioned
         coordinates. A step above ``2 / L`` lets one row's update overshoot.
+        The one-row part, which comes of the gradient's noise, is multiplied
+        by ``noise_factor``.
         """
         intercept = 1.0 if self.has_intercept else 0.0
         # The penalty curves the coefficients only, never the intercept.
@@ -194,7 +213,7 @@ class Preconditioner:
             weight = (n_samples - batch_size) / (batch_size * (n_samples - 1))
         else:
             weight = 0.0
-        return 1.0 / ((1.0 - weight) * full_batch + weight * one_row)
+        return 1.0 / ((1.0 - weight) * full_batch + weight * noise_factor * one_row)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""scikit-learn's estimator checks over the defaults and every solver x loss.
+"""scikit-learn's estimator checks over the defaults, every solver x loss, and every solver x update rule.
 
 The minibatch instances use ``batch_size=3``: the checks' data sets have
 fewer than 200 rows, so with ``batch_size='auto'`` a mini-batch would be the
@@ -11,6 +11,8 @@ columns).
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skgd import GDPolynomialRegressor, GDRegressor
+
+from skgd._update_rules import RULE_CODES
 
 from _shared import LOSSES, SOLVERS
 
@@ -28,9 +30,9 @@ STEPWISE_EXPECTED_FAILURES = {
 MINIBATCH_SIZE = 3
 
 
-def _instance(solver, loss):
+def _instance(solver, loss="squared_error", **params):
     extra = {"batch_size": MINIBATCH_SIZE} if solver == "minibatch" else {}
-    return GDRegressor(solver=solver, loss=loss, random_state=0, **extra)
+    return GDRegressor(solver=solver, loss=loss, random_state=0, **extra, **params)
 
 
 def _polynomial(solver):
@@ -38,7 +40,9 @@ def _polynomial(solver):
     return GDPolynomialRegressor(degree=3, solver=solver, random_state=0, **extra)
 
 
-LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES]
+RULES = [_instance(s, optimizer=rule) for s in SOLVERS for rule in RULE_CODES if rule != "plain"]
+AVERAGED = [_instance(s, average=True) for s in SOLVERS]
+LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES] + RULES + AVERAGED
 POLYNOMIAL = [GDPolynomialRegressor()] + [_polynomial(s) for s in SOLVERS]
 ESTIMATORS = LINEAR + POLYNOMIAL
 
@@ -54,9 +58,11 @@ def _expected_failed_checks(estimator):
     return {}
 
 
-def test_estimator_list_covers_every_solver_and_loss():
+def test_estimator_list_covers_every_solver_loss_and_rule():
     combos = {(e.solver, e.loss) for e in LINEAR[1:]}
     assert combos == {(s, loss) for s in SOLVERS for loss in LOSSES}
+    assert {(e.solver, e.optimizer) for e in LINEAR} == {(s, r) for s in SOLVERS for r in RULE_CODES}
+    assert {e.solver for e in AVERAGED} == set(SOLVERS)
     assert {e.solver for e in POLYNOMIAL[1:]} == set(SOLVERS)
     for default in (LINEAR[0], POLYNOMIAL[0]):
         assert _is_default(default)

@@ -8,6 +8,7 @@ from skgd._kernels import BLOCK_ROWS, batch_epoch, minibatch_epoch, minibatch_ep
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import MAX_FULL_FEATURES, Preconditioner
 from skgd._schedules import CONSTANT, INVSCALING, OPTIMAL
+from skgd._update_rules import PLAIN, RULE_CODES, new_state
 
 from _shared import LOSSES
 
@@ -18,6 +19,12 @@ SCHEDULES = {
     "invscaling": (INVSCALING, 0.02, 0.5, 0.1, 0.0),
 }
 PENALTIES = {"none": (0.0, 0.0), "l2": (0.0, 0.1), "elasticnet": (0.03, 0.07)}
+PLAIN_RULE = (PLAIN, 0.9, 0.9, 0.999, 1e-8)
+
+
+def _rule_args(n_features, t=0, rule=PLAIN_RULE, average_from=0, rule_count=0):
+    """The kernels' arguments from ``t`` on, with a fresh rule state."""
+    return t, rule, new_state(n_features + 1), rule_count, average_from
 
 
 def _data(dtype, n_features=4, seed=0):
@@ -42,28 +49,31 @@ def _preconditioner(kind, X, weights, fit_intercept=True):
     if kind == "full":
         return full
     # the diagonal path: same shift and diagonal, no full matrix
-    return Preconditioner(full.shift, full.scale_diag, np.empty((0, 0)))
+    return Preconditioner(full.shift, full.scale_diag, np.empty((0, 0)), np.sqrt(full.scale_diag), np.empty((0, 0)))
 
 
 def _run_both(X, y, weights, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
-              schedule, precond, t=5):
-    args_tail = (precond.shift, precond.scale_diag, precond.scale_full, t)
-    coef_kernel, coef_reference = coef.copy(), coef.copy()
-    kernel = minibatch_epoch(
-        X, y, weights, order, batch_size, coef_kernel, intercept, fit_intercept,
-        loss, penalty, schedule, *args_tail,
-    )
-    reference = minibatch_epoch_reference(
-        X, y, weights, order, batch_size, coef_reference, intercept, fit_intercept,
-        loss, penalty, schedule, *args_tail,
-    )
-    return kernel, coef_kernel, reference, coef_reference
+              schedule, precond, t=5, rule=PLAIN_RULE, average_from=0, epochs=1):
+    """Run ``epochs`` epochs of the kernel and of the reference; the rule state is in ``[3]``."""
+    t, rule, state, count, average_from = _rule_args(X.shape[1], t, rule, average_from)
+    results = []
+    for epoch in (minibatch_epoch, minibatch_epoch_reference):
+        coef_run, state_run, out = coef.copy(), state.copy(), (0.0, intercept, t, count)
+        for _ in range(epochs):
+            out = epoch(
+                X, y, weights, order, batch_size, coef_run, out[1], fit_intercept,
+                loss, penalty, schedule, precond.arrays(), out[2], rule, state_run, out[3], average_from,
+            )
+        results += [(*out, state_run), coef_run]
+    return results
 
 
 def _assert_agree(kernel, coef_kernel, reference, coef_reference, coef_start):
-    loss_k, intercept_k, t_k = kernel
-    loss_r, intercept_r, t_r = reference
-    assert t_k == t_r
+    loss_k, intercept_k, t_k, count_k = kernel[:4]
+    loss_r, intercept_r, t_r, count_r = reference[:4]
+    assert (t_k, count_k) == (t_r, count_r)
+    if len(kernel) > 4:  # the rule's state
+        np.testing.assert_allclose(kernel[4], reference[4], rtol=1e-10, atol=1e-12)
     assert loss_k == pytest.approx(loss_r, rel=1e-10, abs=1e-12)
     assert intercept_k == pytest.approx(intercept_r, rel=1e-10, abs=1e-10)
     np.testing.assert_allclose(coef_kernel, coef_reference, rtol=1e-10, atol=1e-10)
@@ -127,9 +137,9 @@ def test_kernel_loss_sum_is_weighted_loss_before_update_for_full_batch():
     X, y, weights, order, coef = _data(np.float64, seed=3)
     precond = Preconditioner.identity(X.shape[1])
     coef_k = coef.copy()
-    loss_sum, _, t = minibatch_epoch(
+    loss_sum, _, t, _ = minibatch_epoch(
         X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
-        (0.0, 0.0), SCHEDULES["constant"], precond.shift, precond.scale_diag, precond.scale_full, 0,
+        (0.0, 0.0), SCHEDULES["constant"], precond.arrays(), *_rule_args(X.shape[1]),
     )
     assert t == 1
     expected = weights @ (0.5 * (X @ coef + 0.7 - y) ** 2)
@@ -142,9 +152,9 @@ def test_kernel_identity_step_is_gradient_step():
     precond = Preconditioner.identity(X.shape[1])
     coef_k = coef.copy()
     eta = SCHEDULES["constant"][1]
-    _, intercept, _ = minibatch_epoch(
+    _, intercept, _, _ = minibatch_epoch(
         X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
-        (0.0, 0.1), SCHEDULES["constant"], precond.shift, precond.scale_diag, precond.scale_full, 0,
+        (0.0, 0.1), SCHEDULES["constant"], precond.arrays(), *_rule_args(X.shape[1]),
     )
     r = weights * (X @ coef + 0.7 - y)
     np.testing.assert_allclose(coef_k, coef - eta * (X.T @ r / N_SAMPLES + 0.1 * coef), rtol=1e-12)
@@ -196,7 +206,7 @@ def test_batch_kernel_matches_reference(loss, penalty, precond_kind, dtype):
     precond = _preconditioner(precond_kind, X, weights)
     rows = np.arange(N_SAMPLES)
     args = (0.7, True, (LOSS_CODES[loss], 0.2), PENALTIES[penalty], SCHEDULES["invscaling"],
-            precond.shift, precond.scale_diag, precond.scale_full, 5)
+            precond.arrays(), *_rule_args(X.shape[1], t=5))
     coef_kernel, coef_reference = coef.copy(), coef.copy()
     kernel = batch_epoch(X, y, weights, rows, coef_kernel, *args)
     reference = minibatch_epoch_reference(X, y, weights, rows, N_SAMPLES, coef_reference, *args)
@@ -210,7 +220,7 @@ def test_batch_kernel_uses_only_the_given_rows():
     rows = np.array([0, 2, 3, 5, 8, 9, 13, 20, 22])
     precond = Preconditioner.identity(X.shape[1])
     args = (0.1, True, (LOSS_CODES["huber"], 0.5), PENALTIES["l2"], SCHEDULES["constant"],
-            precond.shift, precond.scale_diag, precond.scale_full, 0)
+            precond.arrays(), *_rule_args(X.shape[1]))
     coef_subset, coef_copy = coef.copy(), coef.copy()
     on_subset = batch_epoch(X, y, weights, rows, coef_subset, *args)
     on_copy = batch_epoch(X[rows], y[rows], weights[rows], np.arange(rows.size), coef_copy, *args)
@@ -231,8 +241,7 @@ def test_batch_kernel_result_does_not_depend_on_the_number_of_threads(monkeypatc
         monkeypatch.setattr(_parallel, "n_threads", lambda threads=threads: threads)
         coef = np.zeros(6)
         out = batch_epoch(X, y, weights, np.arange(n_samples), coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
-                          PENALTIES["l2"], SCHEDULES["constant"], precond.shift, precond.scale_diag,
-                          precond.scale_full, 0)
+                          PENALTIES["l2"], SCHEDULES["constant"], precond.arrays(), *_rule_args(6))
         results.append((out, coef))
     for out, coef in results[1:]:
         assert out == results[0][0]
@@ -254,3 +263,43 @@ def test_sgd_weight_scale_is_folded_before_it_underflows(eta0):
         (0.0, 1.9), schedule, precond,
     )
     _assert_agree(kernel, coef_k, reference, coef_r, coef)
+
+
+@pytest.mark.parametrize("rule", RULE_CODES)
+@pytest.mark.parametrize("batch_size", [1, 7, N_SAMPLES])
+@pytest.mark.parametrize("precond_kind", ["identity", "full", "diagonal"])
+@pytest.mark.parametrize("average_from", [0, 7], ids=["no-average", "average"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+def test_kernel_matches_reference_for_every_update_rule(rule, batch_size, precond_kind, average_from, dtype):
+    """Three epochs, so that the rule's state and the average carry from epoch to epoch."""
+    X, y, weights, order, coef = _data(dtype, seed=10)
+    precond = _preconditioner(precond_kind, X, weights)
+    kernel, coef_k, reference, coef_r = _run_both(
+        X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES["huber"], 0.5),
+        PENALTIES["elasticnet"], SCHEDULES["invscaling"], precond,
+        rule=(RULE_CODES[rule], 0.8, 0.85, 0.99, 1e-8), average_from=average_from, epochs=3,
+    )
+    _assert_agree(kernel, coef_k, reference, coef_r, coef)
+    if rule != "plain" or average_from:
+        assert np.any(kernel[4])
+
+
+@pytest.mark.parametrize("rule", RULE_CODES)
+@pytest.mark.parametrize("precond_kind", ["identity", "full", "diagonal"])
+def test_batch_kernel_matches_reference_for_every_update_rule(rule, precond_kind):
+    X, y, weights, _, coef = _data(np.float64, seed=11)
+    precond = _preconditioner(precond_kind, X, weights)
+    rows = np.arange(N_SAMPLES)
+    results = []
+    for epoch in (batch_epoch, minibatch_epoch_reference):
+        t, rule_tuple, state, count, average_from = _rule_args(
+            X.shape[1], rule=(RULE_CODES[rule], 0.8, 0.85, 0.99, 1e-8), average_from=2
+        )
+        coef_run, out = coef.copy(), (0.0, 0.7, t, count)
+        for _ in range(4):
+            size = () if epoch is batch_epoch else (N_SAMPLES,)
+            out = epoch(X, y, weights, rows, *size, coef_run, out[1], True, (LOSS_CODES["squared_error"], 0.2),
+                        PENALTIES["l2"], SCHEDULES["constant"], precond.arrays(), out[2], rule_tuple,
+                        state, out[3], average_from)
+        results += [(*out, state), coef_run]
+    _assert_agree(*results, coef)

@@ -1,4 +1,4 @@
-"""Every solver reaches the least-squares / ridge optimum on awkward data."""
+"""Every solver, with every update rule, reaches the least-squares / ridge optimum on awkward data."""
 
 import numpy as np
 import pytest
@@ -6,6 +6,7 @@ from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import Ridge
 
 from skgd import GDRegressor
+from skgd._update_rules import RULE_CODES
 
 from _shared import SOLVERS, lstsq_fit, r2
 
@@ -47,11 +48,12 @@ DATASETS = {
 
 @pytest.mark.parametrize("dataset", DATASETS)
 @pytest.mark.parametrize("solver", SOLVERS)
-def test_reaches_least_squares_r2(solver, dataset):
+@pytest.mark.parametrize("optimizer", RULE_CODES)
+def test_reaches_least_squares_r2(optimizer, solver, dataset):
     X, y = DATASETS[dataset]()
     coef, intercept = lstsq_fit(X, y)
     best = r2(y, X @ coef + intercept)
-    model = GDRegressor(solver=solver, penalty=None, random_state=0).fit(X, y)
+    model = GDRegressor(solver=solver, optimizer=optimizer, penalty=None, random_state=0).fit(X, y)
     score = model.score(X, y)
     assert score <= best + 1e-12
     assert score > best - 1e-3
