@@ -40,7 +40,9 @@ from ._penalties import penalty_derivative, penalty_gradient
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import learning_rate
-from ._update_rules import ADAM, AVERAGE, FIRST, PLAIN, SECOND, rule_update
+from ._update_rules import (
+    ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_update,
+)
 
 # Below this, the weight scale of one-row updates is folded into the
 # coefficients (as in SGDRegressor), before it underflows.
@@ -52,9 +54,13 @@ PARALLEL_MIN_VALUES = 2**18
 # Reassociation lets the compiler vectorise sums; inf and NaN still propagate,
 # so that divergence is detected.
 FASTMATH = {"reassoc", "contract"}
+# NumPy's error model: a division by zero gives inf or NaN (caught as
+# divergence) instead of a check that keeps loops with a division (the
+# adaptive rules') from being vectorised.
+ERROR_MODEL = "numpy"
 
 
-@njit(cache=True, fastmath=FASTMATH)
+@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
@@ -145,7 +151,7 @@ def minibatch_epoch(
         eta = learning_rate(schedule, t)
         decay_1 *= beta_1
         decay_2 *= beta_2
-        corrections = (1.0 - decay_1, 1.0 - decay_2)
+        corrections = adam_corrections(decay_1, decay_2)
         if size > 1 or full:
             intercept = _apply_step(
                 coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
@@ -173,13 +179,8 @@ def minibatch_epoch(
                     coef[j] -= eta * s
                     shift_step += shift[j] * s
             else:
-                for j in range(n_features):
-                    root = root_diag[j]
-                    g = root * (r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength))
-                    u, first[j], second[j] = rule_update(rule, first[j], second[j], g, corrections)
-                    s = root * u
-                    coef[j] -= eta * s
-                    shift_step += shift[j] * s
+                shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
+                                           first, second, corrections)
             if fit_intercept:
                 intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
         if average_from > 0 and t >= average_from:
@@ -265,7 +266,7 @@ def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, sh
         out[n_features + 1] = loss_sum
 
 
-@njit(cache=True)
+@njit(cache=True, error_model=ERROR_MODEL)
 def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
                preconditioner, t, rule, rule_state, rule_count, average_from):
     """Add the block sums in block order and make the update; returns what :func:`minibatch_epoch` does."""
@@ -278,7 +279,7 @@ def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
     rule_count += 1
     eta = learning_rate(schedule, t)
     _, _, beta_1, beta_2, _ = rule
-    corrections = (1.0 - beta_1**rule_count, 1.0 - beta_2**rule_count)
+    corrections = adam_corrections(beta_1**rule_count, beta_2**rule_count)
     intercept = _apply_step(
         coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
         penalty, eta, preconditioner, rule, rule_state, corrections, np.empty(n_features),
@@ -327,6 +328,48 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
     if fit_intercept:
         intercept += eta * (shift_step - _intercept_direction(rule, rule_state, grad_intercept / size, corrections))
     return intercept
+
+
+@njit(cache=True, inline="always")
+def _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
+    """One row's update of ``coef`` under a rule other than plain, with a diagonal ``W``; returns ``shift @ step``.
+
+    Each rule gets its own copy of the loop, its code a constant, so that
+    the compiler drops the other rules' branches from it.
+    """
+    code, momentum, beta_1, beta_2, eps = rule
+    args = (X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections)
+    if code == MOMENTUM:
+        return _one_row_loop((MOMENTUM, momentum, beta_1, beta_2, eps), args)
+    if code == NESTEROV:
+        return _one_row_loop((NESTEROV, momentum, beta_1, beta_2, eps), args)
+    if code == ADAGRAD:
+        return _one_row_loop((ADAGRAD, momentum, beta_1, beta_2, eps), args)
+    if code == RMSPROP:
+        return _one_row_loop((RMSPROP, momentum, beta_1, beta_2, eps), args)
+    return _one_row_loop((ADAM, momentum, beta_1, beta_2, eps), args)
+
+
+@njit(cache=True, inline="always")
+def _one_row_loop(rule, args):
+    X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections = args
+    l1_strength, l2_strength = penalty
+    uses_first = rule[0] != ADAGRAD and rule[0] != RMSPROP
+    uses_second = rule[0] >= ADAGRAD
+    shift_step = 0.0
+    for j in range(coef.shape[0]):
+        root = root_diag[j]
+        g = root * (r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength))
+        u, m, v = rule_update(rule, first[j], second[j], g, corrections)
+        # store only the state the rule keeps (the condition is a constant)
+        if uses_first:
+            first[j] = m
+        if uses_second:
+            second[j] = v
+        s = root * u
+        coef[j] -= eta * s
+        shift_step += shift[j] * s
+    return shift_step
 
 
 @njit(cache=True, inline="always")
@@ -416,7 +459,7 @@ def minibatch_epoch_reference(
         t += 1
         rule_count += 1
         eta = learning_rate.py_func(schedule, t)
-        corrections = (1.0 - rule[2] ** rule_count, 1.0 - rule[3] ** rule_count)
+        corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
         if rule[0] == PLAIN:
             step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
         else:

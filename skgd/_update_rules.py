@@ -67,6 +67,12 @@ def new_state(n_coordinates):
 
 
 @njit(cache=True, inline="always")
+def adam_corrections(decay_1, decay_2):
+    """Adam's bias corrections ``(1 / (1 - b1**k), 1 / sqrt(1 - b2**k))`` from ``b1**k``, ``b2**k``."""
+    return 1.0 / (1.0 - decay_1), 1.0 / np.sqrt(1.0 - decay_2)
+
+
+@njit(cache=True, inline="always")
 def rule_update(rule, m, s, g, corrections):
     """One update of one coordinate (or, in NumPy, of an array of them).
 
@@ -78,8 +84,8 @@ def rule_update(rule, m, s, g, corrections):
     g : float or ndarray
         Its gradient.
     corrections : tuple of float
-        Adam's bias corrections ``(1 - b1**k, 1 - b2**k)``; unused by the
-        other rules.
+        Adam's bias corrections (see :func:`adam_corrections`); unused by
+        the other rules.
 
     Returns
     -------
@@ -102,5 +108,6 @@ def rule_update(rule, m, s, g, corrections):
     if code == ADAM:
         m = beta_1 * m + (1.0 - beta_1) * g
         s = beta_2 * s + (1.0 - beta_2) * (g * g)
-        return (m / corrections[0]) / (np.sqrt(s / corrections[1]) + eps), m, s
+        # m_hat / (sqrt(s_hat) + eps), with one division and one root
+        return (m * corrections[0]) / (np.sqrt(s) * corrections[1] + eps), m, s
     return g, m, s

@@ -27,6 +27,22 @@ STEPWISE_EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": _STEPWISE_REASON,
     "check_sample_weight_equivalence_on_sparse_data": _STEPWISE_REASON,
 }
+# Full-batch AdaGrad, RMSProp and Adam divide each coordinate's gradient by
+# its own running size, so rounding-level differences between the weighted
+# and the repeated data (the checks' 15 rows of 30 features are rank
+# deficient) grow, and the two fits stop apart by about 1e-6 in the
+# predictions, where the check asks for 1e-7; whether a given rule lands
+# within it depends on rounding. scikit-learn runs this check on MLPRegressor
+# only with solver='sgd' for the same reason. Not strict: it may pass.
+_ADAPTIVE_REASON = (
+    "full-batch adaptive rules amplify rounding differences between weighted "
+    "and repeated rows of rank-deficient data to ~1e-6 of the predictions"
+)
+ADAPTIVE_BATCH_EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": _ADAPTIVE_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _ADAPTIVE_REASON,
+}
+ADAPTIVE_RULES = ("adagrad", "rmsprop", "adam")
 MINIBATCH_SIZE = 3
 
 
@@ -43,8 +59,10 @@ def _polynomial(solver):
 RULES = [_instance(s, optimizer=rule) for s in SOLVERS for rule in RULE_CODES if rule != "plain"]
 AVERAGED = [_instance(s, average=True) for s in SOLVERS]
 LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES] + RULES + AVERAGED
+# checked apart, their expected failures not strict (see _ADAPTIVE_REASON)
+ADAPTIVE_BATCH = [e for e in RULES if e.solver == "batch" and e.optimizer in ADAPTIVE_RULES]
 POLYNOMIAL = [GDPolynomialRegressor()] + [_polynomial(s) for s in SOLVERS]
-ESTIMATORS = LINEAR + POLYNOMIAL
+ESTIMATORS = [e for e in LINEAR if e not in ADAPTIVE_BATCH] + POLYNOMIAL
 
 
 def _is_default(estimator):
@@ -73,9 +91,17 @@ def test_estimator_list_covers_every_solver_loss_and_rule():
             assert expected == {}
         else:
             assert set(expected) == set(STEPWISE_EXPECTED_FAILURES)
+    assert {e.optimizer for e in ADAPTIVE_BATCH} == set(ADAPTIVE_RULES)
+    assert len(ESTIMATORS) + len(ADAPTIVE_BATCH) == len(LINEAR + POLYNOMIAL)
 
 
 # xfail_strict: a declared failure that starts passing must be noticed.
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks, xfail_strict=True)
 def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@parametrize_with_checks(ADAPTIVE_BATCH, expected_failed_checks=lambda e: ADAPTIVE_BATCH_EXPECTED_FAILURES,
+                         xfail_strict=False)
+def test_sklearn_compatible_estimator_full_batch_adaptive_rules(estimator, check):
     check(estimator)

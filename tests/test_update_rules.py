@@ -237,3 +237,28 @@ def test_averaging_gets_sgd_past_its_noise_floor():
     best = np.linalg.lstsq(np.c_[X, np.ones(len(y))], y, rcond=None)[0]
     error = lambda m: np.linalg.norm(np.append(m.coef_, m.intercept_) - best)
     assert error(averaged) < 0.3 * error(plain)
+
+
+def test_momentum_and_nesterov_accelerate_an_ill_conditioned_problem():
+    """Condition number 1e3, the same step 1/L: Nesterov and momentum need a fraction of plain's epochs.
+
+    (benchmarks/bench_update_rules.py measures kappa = 1e4 with momentum 0.98.)
+    """
+    kappa, momentum = 1e3, 0.94  # about (sqrt(kappa) - 1) / (sqrt(kappa) + 1)
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.standard_normal((200, 20)))
+    V, _ = np.linalg.qr(rng.standard_normal((20, 20)))
+    X = np.sqrt(200) * (U * np.sqrt(np.logspace(-np.log10(kappa), 0, 20))) @ V.T
+    y = X @ rng.standard_normal(20) + 0.1 * rng.standard_normal(200)
+    optimum = 0.5 * np.mean((X @ np.linalg.lstsq(X, y, rcond=None)[0] - y) ** 2)
+    epochs = {}
+    for rule in ("plain", "momentum", "nesterov"):
+        model = GDRegressor(solver="batch", optimizer=rule, momentum=momentum, learning_rate="constant",
+                            eta0=1.0, penalty=None, fit_intercept=False, tol=None, max_iter=5000)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            curve = np.array(model.fit(X, y).loss_curve_)
+        gap = (curve - optimum) / (curve[0] - optimum)
+        epochs[rule] = np.flatnonzero(gap <= 1e-6)[0]
+    assert epochs["momentum"] * 5 < epochs["plain"]
+    assert epochs["nesterov"] * 8 < epochs["plain"]
