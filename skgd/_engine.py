@@ -169,8 +169,9 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             state.rule_state[FIRST] = 0.0
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
-        if _average_from(state, settings) and t >= _average_from(state, settings):
-            state.average_from = _average_from(state, settings)
+        average_from = _average_from(state, settings)
+        if average_from and t >= average_from:
+            state.average_from = average_from  # averaging has begun
         state.n_iter += 1
         state.loss_curve.append(objective)
         if settings.verbose:
@@ -201,11 +202,12 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     time, so the updates are those of the expanded array in the same order.
     """
     precond = state.preconditioner.arrays()
-    rule_args = (settings.rule, state.rule_state, state.rule_count, _average_from(state, settings))
+    average_from = _average_from(state, settings)
     if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
         return batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
-            settings.loss, settings.penalty, schedule, precond, state.t, *rule_args,
+            settings.loss, settings.penalty, schedule, precond, state.t,
+            settings.rule, state.rule_state, state.rule_count, average_from,
         )
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
@@ -219,7 +221,7 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
         chunk_loss, intercept, t, rule_count = minibatch_epoch(
             X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
             settings.fit_intercept, settings.loss, settings.penalty, schedule,
-            precond, t, *rule_args[:2], rule_count, rule_args[3],
+            precond, t, settings.rule, state.rule_state, rule_count, average_from,
         )
         loss_sum += chunk_loss
     return loss_sum, intercept, t, rule_count
@@ -233,11 +235,11 @@ def _average_from(state, settings):
 def restore_best(state, settings, early_stopping):
     """End a fit on its best coefficients where that is the rule.
 
-    With early stopping, those of the best validation score (of the
-    average, with averaging). Without averaging and
-    with ``'auto'``, if the fit ended above its lowest objective by more than
-    ``tol`` (a step that overshot, as with a strong L1 penalty), those at the
-    start of the epoch with the lowest objective.
+    With early stopping, those of the best validation score (of the average,
+    with averaging). Without averaging and with ``'auto'``, if the fit ended
+    above its lowest objective by more than ``tol`` (a step that overshot, as
+    with a strong L1 penalty), those at the start of the epoch with the
+    lowest objective.
     """
     if state.best_coef is None:
         return

@@ -54,6 +54,9 @@ PARALLEL_MIN_VALUES = 2**18
 # Reassociation lets the compiler vectorise sums; inf and NaN still propagate,
 # so that divergence is detected.
 FASTMATH = {"reassoc", "contract"}
+# Below this, ``1 - decay`` is exactly 1: Adam's bias corrections are then
+# skipped, which changes no bit.
+NEGLIGIBLE_DECAY = 2.0**-54
 # NumPy's error model: a division by zero gives inf or NaN (caught as
 # divergence) instead of a check that keeps loops with a division (the
 # adaptive rules') from being vectorised.
@@ -149,9 +152,11 @@ def minibatch_epoch(
         t += 1
         rule_count += 1
         eta = learning_rate(schedule, t)
-        decay_1 *= beta_1
-        decay_2 *= beta_2
-        corrections = adam_corrections(decay_1, decay_2)
+        corrections = (1.0, 1.0)
+        if code == ADAM and max(decay_1, decay_2) > NEGLIGIBLE_DECAY:
+            decay_1 *= beta_1
+            decay_2 *= beta_2
+            corrections = adam_corrections(decay_1, decay_2)
         if size > 1 or full:
             intercept = _apply_step(
                 coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
@@ -390,6 +395,8 @@ def _multiply(matrix, diagonal, vector, out, full, transpose):
 @njit(cache=True, inline="always")
 def _intercept_direction(rule, rule_state, grad_intercept, corrections):
     """The rule's direction for the (centred) intercept, whose state is the last column."""
+    if rule[0] == PLAIN:
+        return grad_intercept
     last = rule_state.shape[1] - 1
     u, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update(
         rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept, corrections

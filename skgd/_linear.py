@@ -182,16 +182,18 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         fits.
     warm_start : bool, default=False
         Whether ``fit`` starts from the previous solution's coefficients and
-        intercept (the schedule, step and curve start afresh).
+        intercept, and the update rule's state (the schedule, step, curve
+        and average start afresh).
     verbose : int, default=0
         Print one line per epoch when positive.
 
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Coefficients of the raw features.
+        Coefficients of the raw features (their running mean, with
+        ``average``).
     intercept_ : float
-        Intercept.
+        Intercept (its running mean, with ``average``).
     n_iter_ : int
         Epochs run since training started (``fit`` restarts the count,
         ``partial_fit`` adds one).
@@ -372,9 +374,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
     def partial_fit(self, X, y, sample_weight=None):
         """Run one epoch of gradient descent over the data given.
 
-        Continues the coefficients, the schedule and the update count of the
-        previous calls (or of ``fit``). If it raises, the fitted state is
-        left as it was.
+        Continues the coefficients, the schedule, the update count, the
+        update rule's state and the average of the previous calls (or of
+        ``fit``). If it raises, the fitted state is left as it was.
 
         Parameters
         ----------

@@ -46,8 +46,7 @@ RULE_CODES = {
     "rmsprop": RMSPROP,
     "adam": ADAM,
 }
-# Rules whose step is per coordinate and needs no Lipschitz bound.
-ADAPTIVE_RULES = {"adagrad", "rmsprop", "adam"}
+# Rules with a velocity, which 'auto' restarts when the objective rises.
 MOMENTUM_RULES = {"momentum", "nesterov"}
 
 # Rows of a rule's state array (see ``new_state``).

@@ -19,7 +19,7 @@ from skgd._kernels import batch_epoch, minibatch_epoch, minibatch_epoch_referenc
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
-from skgd._update_rules import FIRST, RULE_CODES, new_state
+from skgd._update_rules import FIRST, RULE_CODES, adam_corrections, new_state, rule_update
 
 from _shared import ESTIMATORS, SOLVERS, lstsq_fit, make_regression_data, r2
 
@@ -112,6 +112,24 @@ def test_rule_follows_its_published_update_step_by_step(rule, implementation):
         np.testing.assert_allclose(np.append(coef, carried[0]), expected, rtol=1e-12, atol=1e-12)
     assert np.abs(expected - np.append(coef, carried[0])).max() < 1e-12
     assert not np.allclose(expected, 0.0)
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_rule_update_is_one_function_for_floats_and_arrays(rule):
+    """The compiled kernels call it on each coordinate, the reference on whole arrays: same state, same steps."""
+    rng = np.random.default_rng(1)
+    gradients = rng.standard_normal((30, 5)) * np.logspace(-6, 3, 5)
+    code = (RULE_CODES[rule], MOMENTUM, BETA_1, BETA_2, EPS)
+    m_arrays, s_arrays = np.zeros(5), np.zeros(5)
+    m_floats, s_floats = np.zeros(5), np.zeros(5)
+    for k, g in enumerate(gradients, start=1):
+        corrections = adam_corrections(BETA_1**k, BETA_2**k)
+        u_arrays, m_arrays, s_arrays = rule_update.py_func(code, m_arrays, s_arrays, g, corrections)
+        for j in range(5):
+            u, m_floats[j], s_floats[j] = rule_update(code, m_floats[j], s_floats[j], g[j], corrections)
+            assert u == pytest.approx(u_arrays[j], rel=1e-14, abs=0)
+    np.testing.assert_allclose(m_floats, m_arrays, rtol=1e-14)
+    np.testing.assert_allclose(s_floats, s_arrays, rtol=1e-14)
 
 
 def test_averaged_sgd_matches_sgdregressor():
