@@ -75,9 +75,10 @@ class TrainingState:
     base_eta: float
     rng: np.random.RandomState
     # The update rule's state and the running average (see _update_rules),
-    # and the number of updates the rule has made.
+    # the number of updates the rule has made, and which rule it is.
     rule_state: np.ndarray
     rule_count: int = 0
+    rule_code: int = 0
     # The update from which averaged SGD has begun (0 until it has).
     average_from: int = 0
     moments: object = None
@@ -160,8 +161,9 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
+        average_from = _average_from(state, settings)
         loss_sum, intercept, t, rule_count = _epoch(
-            X, y, sample_weight, order, batch_size, coef, state, settings, schedule
+            X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from
         )
         objective = loss_sum / n_samples + penalty
         _check_divergence(objective, coef, intercept, state, settings, target_scale)
@@ -169,7 +171,6 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             state.rule_state[FIRST] = 0.0
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
-        average_from = _average_from(state, settings)
         if average_from and t >= average_from:
             state.average_from = average_from  # averaging has begun
         state.n_iter += 1
@@ -194,7 +195,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     return False
 
 
-def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule):
+def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from):
     """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
 
     A full batch of an array takes the parallel :func:`batch_epoch`. A lazy
@@ -202,7 +203,6 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     time, so the updates are those of the expanded array in the same order.
     """
     precond = state.preconditioner.arrays()
-    average_from = _average_from(state, settings)
     if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
         return batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
@@ -228,8 +228,13 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
 
 
 def _average_from(state, settings):
-    """The update from which to average: where averaging began, else where it is to begin (0: never)."""
-    return state.average_from or settings.average_from
+    """The update from which to average: where averaging began, else where it is to begin (0: never).
+
+    A start already passed (a stream whose batches grew) is the next update.
+    """
+    if state.average_from or not settings.average_from:
+        return state.average_from or settings.average_from
+    return max(settings.average_from, state.t + 1)
 
 
 def restore_best(state, settings, early_stopping):

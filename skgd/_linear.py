@@ -20,7 +20,7 @@ from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
-from ._update_rules import AVERAGE, MOMENTUM_RULES, RULE_CODES, new_state
+from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state
 
 AUTO_BATCH_SIZE = 200
 # 'auto' step of the adaptive rules, as a share of the spread of y (in the
@@ -135,9 +135,11 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         (so ``1 / L`` for ``'batch'``), and the velocity is zeroed after any
         epoch whose objective rose (adaptive restart); for the adaptive rules,
         which need no Lipschitz bound, a share of the spread of ``y`` (its
-        mean absolute deviation): 1 for ``'adagrad'``, 0.01 for
-        ``'rmsprop'`` and ``'adam'``, the intercept starting at the mean of
-        ``y``.
+        mean absolute deviation; without an intercept, the mean of ``|y|``):
+        1 for ``'adagrad'``, 0.01 for ``'rmsprop'`` and ``'adam'``, the
+        intercept starting at the mean of ``y``. Switching ``optimizer``
+        between ``partial_fit`` calls or for a ``warm_start`` fit starts the
+        new rule's state afresh.
     momentum : float, default=0.9
         Momentum of ``'momentum'`` and ``'nesterov'``, in ``[0, 1)``.
     beta_1 : float, default=0.9
@@ -414,6 +416,10 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             state.eta = state.base_eta * divisions
         elif self.learning_rate != "adaptive":
             state.eta = state.base_eta = float(self.eta0)  # as set now
+        if not first_call and state.rule_code != RULE_CODES[self.optimizer]:
+            # another rule from now on: its state starts afresh (the average carries on)
+            state.rule_state[[FIRST, SECOND]] = 0.0
+            state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
         run_epochs(
             design, y, weights, state, self._settings(X.shape[0]),
             1, stop_early=False,
@@ -542,13 +548,14 @@ class GDRegressor(RegressorMixin, BaseEstimator):
                     "coefficients. Set warm_start=False to start afresh."
                 )
             coef, intercept = features.to_internal(np.array(self.coef_, dtype=np.float64), float(self.intercept_))
-            # The rule's state carries on; averaging starts afresh.
-            rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
-            rule_state[AVERAGE] = 0.0
+            if self._state.rule_code == RULE_CODES[self.optimizer]:
+                # The rule's state carries on; averaging starts afresh.
+                rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
+                rule_state[AVERAGE] = 0.0
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
             base_eta=eta, rng=rng, rule_state=rule_state, rule_count=rule_count,
-            moments=moments, features=features,
+            rule_code=RULE_CODES[self.optimizer], moments=moments, features=features,
         )
 
     def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None):
@@ -571,7 +578,9 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
         spread = max(np.average(np.abs(y - centre), weights=weights), np.finfo(float).tiny)
         if self.optimizer in ADAPTIVE_STEP_SHARES:
-            return preconditioner, moments, ADAPTIVE_STEP_SHARES[self.optimizer] * spread, float(centre)
+            # without an intercept, the coefficients must reach the size of y itself
+            size = spread if self.fit_intercept else max(np.average(np.abs(y), weights=weights), spread)
+            return preconditioner, moments, ADAPTIVE_STEP_SHARES[self.optimizer] * size, float(centre)
         curvature = CURVATURE[self.loss]
         if curvature is None:
             curvature = 1.0 / spread

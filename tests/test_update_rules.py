@@ -175,6 +175,44 @@ def test_warm_start_keeps_the_rule_state(rule):
         assert not np.array_equal(cold.fit(X, y).coef_, whole.coef_)
 
 
+def test_switching_rule_starts_its_state_afresh():
+    """A warm start or a partial_fit under another rule does not inherit the previous rule's state."""
+    X, y = make_regression_data()
+    params = dict(solver="batch", learning_rate="constant", eta0=0.1, tol=None, penalty=None)
+    for switch in ("warm_start", "partial_fit"):
+        model = GDRegressor(optimizer="momentum", max_iter=3, **params).fit(X, y)
+        before = np.append(model.coef_, model.intercept_)
+        model.set_params(optimizer="adam", warm_start=True, max_iter=1)
+        model.fit(X, y) if switch == "warm_start" else model.partial_fit(X, y)
+        # Adam's first step moves every coordinate by eta0 (to rounding)
+        step = np.append(model.coef_, model.intercept_) - before
+        np.testing.assert_allclose(np.abs(step), 0.1, rtol=1e-6)
+        assert model._state.rule_count == 1
+
+
+def test_averaging_starts_with_one_update_when_a_stream_passes_its_start():
+    """average=100 with chunks of 10 rows, then one of 200: the average begins at that update, not earlier."""
+    X, y = make_regression_data(n_samples=250, n_features=3)
+    model = GDRegressor(solver="minibatch", average=100, learning_rate="constant", eta0=0.1, random_state=0)
+    for k in range(5):
+        model.partial_fit(X[10 * k:10 * k + 10], y[10 * k:10 * k + 10])
+    assert model._state.average_from == 0  # 50 rows seen
+    model.partial_fit(X[50:], y[50:])  # one update of 200 rows
+    np.testing.assert_array_equal(model.coef_, model._state.coef)
+    assert model.intercept_ == model._state.intercept
+
+
+@pytest.mark.parametrize("rule", ["adagrad", "rmsprop", "adam"])
+def test_adaptive_auto_step_without_intercept_is_sized_by_y(rule):
+    """Without an intercept the coefficients must reach the size of y, not of its spread (here 0)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3)) + 3.0
+    y = np.full(200, 5.0)
+    model = GDRegressor(optimizer=rule, fit_intercept=False, penalty=None, random_state=0).fit(X, y)
+    coef, _ = lstsq_fit(X, y, fit_intercept=False)
+    assert np.mean((model.predict(X) - y) ** 2) < np.mean((X @ coef - y) ** 2) + 1e-3
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("rule", RULES)
 def test_pickling_keeps_the_rule_state(Estimator, rule):
