@@ -26,6 +26,7 @@ restart, O'Donoghue and Candès, 2015), so that momentum cannot carry the
 descent uphill for long.
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -142,7 +143,10 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     # while, taking cores from the first epochs of the parallel batch pass.
     target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
                     + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+    started = time.perf_counter()
     converged = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale)
+    if settings.verbose and converged:
+        print(f"Convergence after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
     return converged
 
@@ -155,6 +159,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     if not shuffle:
         order = np.arange(n_samples) if rows is None else rows
     for _ in range(max_epochs):
+        started = time.perf_counter()
         if shuffle:
             permutation = state.rng.permutation(n_samples)
             order = permutation if rows is None else rows[permutation]
@@ -167,7 +172,8 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         )
         objective = loss_sum / n_samples + penalty
         _check_divergence(objective, coef, intercept, state, settings, target_scale)
-        if settings.restart and state.loss_curve and objective > state.loss_curve[-1]:
+        restarted = settings.restart and bool(state.loss_curve) and objective > state.loss_curve[-1]
+        if restarted:
             state.rule_state[FIRST] = 0.0
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
@@ -175,8 +181,6 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             state.average_from = average_from  # averaging has begun
         state.n_iter += 1
         state.loss_curve.append(objective)
-        if settings.verbose:
-            print(f"Epoch {state.n_iter}: objective {objective:.6g}, step {state.eta:.3g}, updates {t}")
         if validation is not None:
             model_coef, model_intercept = state.model()
             score = validation.score(model_coef, model_intercept)
@@ -190,9 +194,31 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
                 state.best_coef, state.best_intercept = start_coef, start_intercept
             current, best = objective, state.best_loss
         state.best_loss = min(objective, state.best_loss)
-        if _after_epoch(state, settings, current, best, validation is not None, stop_early):
+        eta = state.eta
+        stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
+        if settings.verbose:
+            _report(state, settings, time.perf_counter() - started, restarted, eta)
+        if stop:
             return True
     return False
+
+
+def _report(state, settings, seconds, restarted, eta_before):
+    """Print the epoch's line (``verbose >= 1``) and, at ``verbose >= 2``, its details and events."""
+    line = (f"-- Epoch {state.n_iter}: objective {state.loss_curve[-1]:.6g}, "
+            f"step {_current_step(state, settings):.3g}, updates {state.t}, time {seconds:.3f} s")
+    if state.validation_scores is not None:
+        line += f", validation R2 {state.validation_scores[-1]:.4f}"
+    print(line)
+    if settings.verbose < 2:
+        return
+    coef, intercept = state.model()
+    print(f"   norm {np.linalg.norm(coef):.6g}, nonzero {np.count_nonzero(coef)}, intercept {intercept:.6g}, "
+          f"best objective {state.best_loss:.6g}, epochs without improvement {state.no_improvement_count}")
+    if restarted:
+        print("   objective rose: velocity restarted")
+    if state.eta != eta_before:
+        print(f"   stalled for {settings.n_iter_no_change} epochs: step divided by {eta_before / state.eta:g}")
 
 
 def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from):

@@ -187,7 +187,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         intercept, and the update rule's state (the schedule, step, curve
         and average start afresh).
     verbose : int, default=0
-        Print one line per epoch when positive.
+        At 1, print one line per epoch, as ``SGDRegressor`` does: the epoch,
+        its objective, the step size, the number of updates, the epoch's
+        time (and the validation R² with early stopping), then the
+        convergence line. At 2, also the coefficients' norm and number of
+        non-zeros, the intercept, the best objective and the epochs without
+        improvement, and the events: a momentum restart, a step division.
+        Nothing at 0.
 
     Attributes
     ----------
