@@ -1,6 +1,13 @@
-"""``python -m skgd``: fit the three solvers on the diabetes data and compare."""
+"""``python -m skgd``: fit the three solvers on the diabetes data, compare them, and plot their loss curves.
 
+The plot goes to ``skgd_demo_loss_curves.png`` in the current directory (or
+the path given as the first argument), when matplotlib is installed
+(``pip install skgd[plot]``).
+"""
+
+import sys
 import time
+from pathlib import Path
 
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
@@ -8,6 +15,7 @@ from sklearn.linear_model import LinearRegression
 from . import GDRegressor, __version__
 
 SOLVERS = ("batch", "minibatch", "sgd")
+PNG = "skgd_demo_loss_curves.png"
 
 
 def _timed_fit(model, X, y):
@@ -16,7 +24,7 @@ def _timed_fit(model, X, y):
     return model, 1000 * (time.perf_counter() - start)
 
 
-def main():
+def main(png=PNG):
     X, y = load_diabetes(return_X_y=True)
     print(f"skgd {__version__}: GDRegressor on load_diabetes "
           f"({X.shape[0]} samples, {X.shape[1]} features), penalty=None, random_state=0")
@@ -24,10 +32,11 @@ def main():
           "which takes several seconds)...", flush=True)
     GDRegressor(max_iter=1, tol=None).fit(X[:20], y[:20])  # load/compile, not timed
 
-    rows = []
+    rows, models = [], []
     for solver in SOLVERS:
         model, ms = _timed_fit(GDRegressor(solver=solver, penalty=None, random_state=0), X, y)
         rows.append((solver, model.score(X, y), model.n_iter_, model.t_, ms))
+        models.append(model)
     reference, ms = _timed_fit(LinearRegression(), X, y)
     rows.append(("LinearRegression", reference.score(X, y), "-", "-", ms))
 
@@ -39,7 +48,27 @@ def main():
     print()
     print("epochs = n_iter_ (passes over the data), updates = t_ (gradient steps); "
           "LinearRegression is the closed-form least-squares optimum.")
+    print()
+    print(_plot(models, X, y, Path(png)))
+
+
+def _plot(models, X, y, png):
+    """Save the three loss curves to ``png``; returns what to tell the user."""
+    try:
+        import matplotlib
+    except ImportError:
+        return "Install matplotlib (pip install skgd[plot]) to also get a plot of the loss curves."
+    matplotlib.use("Agg")
+    from .plotting import LossCurveDisplay
+
+    display = LossCurveDisplay.from_estimators(models, log_scale=True)
+    optimum = 0.5 * (1 - LinearRegression().fit(X, y).score(X, y)) * y.var()
+    display.ax_.axhline(optimum, color="grey", linestyle=":", label="least squares")
+    display.ax_.legend()
+    display.ax_.set_title("GDRegressor on load_diabetes: objective per epoch")
+    display.figure_.savefig(png, dpi=120, bbox_inches="tight")
+    return f"Loss curves of the three solvers saved to {png.resolve()}"
 
 
 if __name__ == "__main__":
-    main()
+    main(*sys.argv[1:2])

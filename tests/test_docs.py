@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import skgd
-from skgd import _linear, _polynomial
+from skgd import _linear, _polynomial, plotting
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -18,7 +18,7 @@ def test_document_examples(path):
     assert result.failed == 0
 
 
-@pytest.mark.parametrize("module", [skgd, _linear, _polynomial], ids=lambda module: module.__name__)
+@pytest.mark.parametrize("module", [skgd, _linear, _polynomial, plotting], ids=lambda module: module.__name__)
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
