@@ -125,12 +125,8 @@ class LossCurveDisplay:
             A fitted estimator (anything with ``loss_curve_``).
         label : str or None, default=None
             Legend entry; None draws no legend.
-        ax : matplotlib Axes or None, default=None
-            Axes to draw on; None makes a new figure.
-        log_scale : bool, default=False
-            Whether the objective axis is logarithmic.
-        show_validation : bool, default=True
-            Whether to draw ``validation_scores_`` (with early stopping).
+        ax, log_scale, show_validation
+            As for :meth:`from_estimators`.
 
         Returns
         -------
