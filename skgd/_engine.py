@@ -259,7 +259,7 @@ def _average_from(state, settings):
     A start already passed (a stream whose batches grew) is the next update.
     """
     if state.average_from or not settings.average_from:
-        return state.average_from or settings.average_from
+        return state.average_from
     return max(settings.average_from, state.t + 1)
 
 
