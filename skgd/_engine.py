@@ -24,6 +24,11 @@ With ``restart`` (momentum and Nesterov under ``'auto'``), an epoch whose
 objective rose above the previous epoch's zeroes the velocity (adaptive
 restart, O'Donoghue and Candès, 2015), so that momentum cannot carry the
 descent uphill for long.
+
+Two observers are optional, and cost nothing when absent: a :class:`Path`
+records the coefficients after every epoch, or after every update, and
+``callbacks`` (see ``_callbacks``) are told of each epoch's start and end,
+and may stop the loop.
 """
 
 import time
@@ -107,6 +112,31 @@ class TrainingState:
         return self.coef, self.intercept
 
 
+class Path:
+    """Points of the descent, one row each: the design's coefficients, then the intercept.
+
+    The array grows in place by the rows recorded (a reallocation, not a
+    copy kept beside it), so that recording holds exactly one row per
+    point. ``earlier`` rows, of an earlier call, come first.
+    """
+
+    def __init__(self, n_coef, every_update, earlier=None):
+        self.every_update = every_update
+        self.points = np.empty((0, n_coef + 1)) if earlier is None else earlier
+        self.n_earlier = self.points.shape[0]
+
+    def new_rows(self, n_rows):
+        """``n_rows`` rows added at the end, to be written before the next addition."""
+        n_points, n_columns = self.points.shape
+        self.points.resize((n_points + n_rows, n_columns), refcheck=False)
+        return self.points[n_points:]
+
+    def add(self, coef, intercept):
+        """Record one point."""
+        row = self.new_rows(1)[0]
+        row[:-1], row[-1] = coef, intercept
+
+
 @dataclass
 class Validation:
     """A held-out set scored after each epoch (early stopping)."""
@@ -124,19 +154,22 @@ class Validation:
         return 1.0 - error / total if total > 0 else 0.0
 
 
-def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None, rows=None):
+def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None, rows=None,
+               path=None, callbacks=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
     ``X`` is an array or a lazy design (see ``_features``); training uses
     its ``rows`` (increasing indices; None for all), so that holding rows out
     copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
-    loop, though the adaptive step still adapts.
+    loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
+    records the descent; ``callbacks`` are told of each epoch.
 
     Returns
     -------
-    converged : bool
-        Whether the stopping rule ended the loop before ``max_epochs``.
+    stopped : bool
+        Whether the stopping rule, or a callback, ended the loop before
+        ``max_epochs``.
     """
     y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
     # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
@@ -144,14 +177,17 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
                     + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
     started = time.perf_counter()
-    converged = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale)
-    if settings.verbose and converged:
-        print(f"Convergence after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
+    stopped_by = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation,
+                      target_scale, path, callbacks)
+    if settings.verbose and stopped_by:
+        print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
-    return converged
+    return stopped_by is not None
 
 
-def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale):
+def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale,
+         path, callbacks):
+    """The epochs; returns what stopped them early ("Convergence", "Stopped by a callback"), or None."""
     n_samples = X.shape[0] if rows is None else rows.shape[0]
     batch_size = min(settings.batch_size, n_samples)
     # A full batch's gradient is a sum: memory order is fastest.
@@ -167,8 +203,13 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
         average_from = _average_from(state, settings)
+        if callbacks is not None:
+            callbacks.epoch_begin(state)
+        updates = None
+        if path is not None and path.every_update:
+            updates = path.new_rows(-(-n_samples // batch_size))
         loss_sum, intercept, t, rule_count = _epoch(
-            X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from
+            X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
         )
         objective = loss_sum / n_samples + penalty
         _check_divergence(objective, coef, intercept, state, settings, target_scale)
@@ -181,6 +222,8 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             state.average_from = average_from  # averaging has begun
         state.n_iter += 1
         state.loss_curve.append(objective)
+        if path is not None and not path.every_update:
+            path.add(coef, intercept)
         if validation is not None:
             model_coef, model_intercept = state.model()
             score = validation.score(model_coef, model_intercept)
@@ -198,9 +241,11 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
             _report(state, settings, time.perf_counter() - started, restarted, eta)
+        if callbacks is not None and callbacks.epoch_end(state) and not stop:
+            return "Stopped by a callback"
         if stop:
-            return True
-    return False
+            return "Convergence"
+    return None
 
 
 def _report(state, settings, seconds, restarted, eta_before):
@@ -221,20 +266,25 @@ def _report(state, settings, seconds, restarted, eta_before):
         print(f"   stalled for {settings.n_iter_no_change} epochs: step divided by {eta_before / state.eta:g}")
 
 
-def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from):
+def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates):
     """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
 
     A full batch of an array takes the parallel :func:`batch_epoch`. A lazy
     design (see ``_features``) is expanded a chunk of whole batches at a
     time, so the updates are those of the expanded array in the same order.
+    ``updates`` (None, or one row per update) receives the coefficients and
+    intercept after each update.
     """
     precond = state.preconditioner.arrays()
     if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
-        return batch_epoch(
+        result = batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
             settings.loss, settings.penalty, schedule, precond, state.t,
             settings.rule, state.rule_state, state.rule_count, average_from,
         )
+        if updates is not None:
+            updates[0] = np.append(coef, result[1])
+        return result
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
     else:
@@ -244,10 +294,12 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
         )
     loss_sum, intercept, t, rule_count = 0.0, state.intercept, state.t, state.rule_count
     for X_part, y_part, weight_part, order_part in parts:
+        # Omitted, not None, without a record: the kernel compiled without its writes.
+        record = () if updates is None else (updates[t - state.t:],)
         chunk_loss, intercept, t, rule_count = minibatch_epoch(
             X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
             settings.fit_intercept, settings.loss, settings.penalty, schedule,
-            precond, t, settings.rule, state.rule_state, rule_count, average_from,
+            precond, t, settings.rule, state.rule_state, rule_count, average_from, *record,
         )
         loss_sum += chunk_loss
     return loss_sum, intercept, t, rule_count

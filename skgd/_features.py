@@ -36,6 +36,9 @@ class RawFeatures:
     def design(self, X, lazy=False):
         return X
 
+    def unstandardised(self):
+        return self
+
     def to_raw(self, coef, intercept):
         return coef, intercept
 

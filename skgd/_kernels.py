@@ -66,7 +66,7 @@ ERROR_MODEL = "numpy"
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
 ):
     """Run one epoch in place on ``coef`` and ``rule_state``.
 
@@ -99,6 +99,10 @@ def minibatch_epoch(
         Updates the rule has made before this epoch.
     average_from : int
         First update (counted like ``t``) that is averaged; 0 for none.
+    path : ndarray of shape (n_updates, n_features + 1), optional
+        Where to write the coefficients and intercept after each of the
+        epoch's updates, one row per update. Omitted, the kernel is compiled
+        without the writes.
 
     Returns
     -------
@@ -190,6 +194,11 @@ def minibatch_epoch(
                 intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
         if average_from > 0 and t >= average_from:
             _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
+        if path is not None:
+            update = start // batch_size
+            for j in range(n_features):
+                path[update, j] = weight_scale * coef[j]
+            path[update, n_features] = intercept
     if weight_scale != 1.0:
         for j in range(n_features):
             coef[j] *= weight_scale
@@ -446,7 +455,7 @@ def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
 
 def minibatch_epoch_reference(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
 ):
     """NumPy version of :func:`minibatch_epoch` (same arguments and results)."""
     loss_code, epsilon = loss
@@ -484,4 +493,6 @@ def minibatch_epoch_reference(
             count = t - average_from + 1
             rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
             rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count
+        if path is not None:
+            path[start // batch_size] = np.append(coef, intercept)
     return loss_sum, intercept, t, rule_count

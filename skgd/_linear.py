@@ -13,7 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._engine import Settings, TrainingState, Validation, restore_best, run_epochs
+from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES
 from ._kernels import linear_predictions
 from ._losses import CURVATURE, LOSS_CODES, ROBUST
@@ -23,6 +24,8 @@ from ._schedules import SCHEDULE_CODES, optimal_t0
 from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state
 
 AUTO_BATCH_SIZE = 200
+# Rows of a recorded path converted to the units of coef_ at a time.
+PATH_CHUNK_ROWS = 4096
 # 'auto' step of the adaptive rules, as a share of the spread of y (in the
 # preconditioned coordinates, coefficients are of that size). Each of their
 # first steps moves every coordinate by about eta; AdaGrad's steps then
@@ -31,7 +34,7 @@ AUTO_BATCH_SIZE = 200
 ADAPTIVE_STEP_SHARES = {"adagrad": 1.0, "rmsprop": 0.01, "adam": 0.01}
 
 
-class GDRegressor(RegressorMixin, BaseEstimator):
+class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     """Linear regression fitted by batch, mini-batch or stochastic gradient descent.
 
     Minimises the weighted mean loss plus a penalty on the coefficients,
@@ -194,6 +197,13 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         non-zeros, the intercept, the best objective and the epochs without
         improvement, and the events: a momentum restart, a step division.
         Nothing at 0.
+    store_path : {'epoch', 'step'} or None, default=None
+        Record the descent's path in ``coef_path_`` and
+        ``intercept_path_``: the starting point, then the coefficients
+        and intercept after every epoch (``'epoch'``) or after every update
+        (``'step'``; one row per update, meant for small data). ``fit``
+        starts a new path, ``partial_fit`` extends it. None records nothing
+        and costs nothing.
 
     Attributes
     ----------
@@ -219,9 +229,17 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         None.
     best_validation_score_ : float or None
         Best value in ``validation_scores_``, with early stopping; else None.
+    coef_path_ : ndarray of shape (n_points, n_features) or None
+        With ``store_path``, the coefficients at the start and after each
+        epoch or update, in the units of ``coef_``; else None. The
+        iterates, not their average: with ``average``, or when the fit
+        returns the coefficients of its best epoch, ``coef_`` is not the
+        last row.
+    intercept_path_ : ndarray of shape (n_points,) or None
+        The intercept at the same points as ``coef_path_``; else None.
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit``, when ``X`` has string column
         names.
 
@@ -269,6 +287,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "store_path": [StrOptions({"epoch", "step"}), None],
     }
 
     def __init__(
@@ -300,6 +319,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         warm_start=False,
         verbose=0,
+        store_path=None,
     ):
         self.solver = solver
         self.batch_size = batch_size
@@ -327,6 +347,7 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
+        self.store_path = store_path
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
@@ -365,18 +386,22 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         if validation is not None:
             state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
-        converged = run_epochs(
-            design, y, weights, state, settings,
-            self.max_iter, stop_early=True, validation=validation, rows=rows,
+        path = self._new_path(state)
+        callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_attributes)
+        stopped = run_epochs(
+            design, y, weights, state, settings, self.max_iter, stop_early=True,
+            validation=validation, rows=rows, path=path, callbacks=callbacks,
         )
         restore_best(state, settings, validation is not None)
-        if not converged and self.tol is not None:
+        if not stopped and self.tol is not None:
             warnings.warn(
                 f"Maximum number of epochs ({self.max_iter}) reached and the "
                 "optimisation has not converged; consider increasing max_iter.",
                 ConvergenceWarning,
             )
-        self._publish(state)
+        self._publish(state, path)
+        if callbacks is not None:
+            callbacks.end(state)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -426,11 +451,16 @@ class GDRegressor(RegressorMixin, BaseEstimator):
             # another rule from now on: its state starts afresh (the average carries on)
             state.rule_state[[FIRST, SECOND]] = 0.0
             state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
+        continuing = not first_call and getattr(self, "coef_path_", None) is not None
+        path = self._new_path(state, continuing)
+        callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_attributes)
         run_epochs(
             design, y, weights, state, self._settings(X.shape[0]),
-            1, stop_early=False,
+            1, stop_early=False, path=path, callbacks=callbacks,
         )
-        self._publish(state)
+        self._publish(state, path)
+        if callbacks is not None:
+            callbacks.end(state)
 
     def predict(self, X):
         """Predict with the linear model.
@@ -596,12 +626,32 @@ class GDRegressor(RegressorMixin, BaseEstimator):
         eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples, noise_factor)
         return preconditioner, moments, eta, float(centre)
 
-    def _publish(self, state):
-        """Expose a training state as the fitted attributes."""
-        self._state = state
+    def _new_path(self, state, continuing=False):
+        """The path to record (None without ``store_path``): after the published one, or from ``state``."""
+        if self.store_path is None:
+            return None
+        earlier = np.column_stack([self.coef_path_, self.intercept_path_]) if continuing else None
+        path = Path(state.coef.shape[0], self.store_path == "step", earlier)
+        if not continuing:
+            path.add(state.coef, state.intercept)
+        return path
+
+    def _model_attributes(self, state):
+        """The fitted attributes a model needs to predict, for the model ``state`` holds."""
         coef, intercept = state.features.to_raw(*state.model())
-        self.coef_ = coef
-        self.intercept_ = float(intercept)
+        return {"_state": state, "coef_": coef, "intercept_": float(intercept)}
+
+    def _publish(self, state, path=None):
+        """Expose a training state, and the path recorded, as the fitted attributes."""
+        vars(self).update(self._model_attributes(state))
+        self.coef_path_, self.intercept_path_ = None, None
+        if path is not None:
+            points = path.points
+            # into the units of coef_, in place, a chunk of rows at a time
+            for start in range(path.n_earlier, points.shape[0], PATH_CHUNK_ROWS):
+                chunk = points[start:start + PATH_CHUNK_ROWS]
+                chunk[:, :-1], chunk[:, -1] = state.features.to_raw(chunk[:, :-1], chunk[:, -1])
+            self.coef_path_, self.intercept_path_ = points[:, :-1], points[:, -1]
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_curve_ = state.loss_curve

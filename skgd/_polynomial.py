@@ -59,10 +59,14 @@ class GDPolynomialRegressor(GDRegressor):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_output_features_,)
+    coef_ : ndarray of shape (`n_output_features_`,)
         Coefficients of the raw monomials, in the order of ``powers_``.
+    coef_path_ : ndarray of shape (n_points, `n_output_features_`) or None
+        With ``store_path``, the coefficients of the raw monomials at the
+        start and after each epoch or update; else None (see
+        :class:`GDRegressor`).
     {attributes}
-    powers_ : ndarray of shape (n_output_features_, n_features_in_)
+    powers_ : ndarray of shape (`n_output_features_`, `n_features_in_`)
         ``powers_[j, k]`` is the power of feature ``k`` in monomial ``j``,
         as in ``PolynomialFeatures``.
     n_output_features_ : int
@@ -123,6 +127,7 @@ class GDPolynomialRegressor(GDRegressor):
         random_state=None,
         warm_start=False,
         verbose=0,
+        store_path=None,
     ):
         super().__init__(
             solver=solver, batch_size=batch_size, loss=loss, epsilon=epsilon,
@@ -133,6 +138,7 @@ class GDPolynomialRegressor(GDRegressor):
             tol=tol, n_iter_no_change=n_iter_no_change, early_stopping=early_stopping,
             validation_fraction=validation_fraction, shuffle=shuffle,
             random_state=random_state, warm_start=warm_start, verbose=verbose,
+            store_path=store_path,
         )
         self.degree = degree
         self.interaction_only = interaction_only
@@ -180,15 +186,17 @@ class GDPolynomialRegressor(GDRegressor):
         ).fit(X[:1])
         return PolynomialFeatureMap.of(expansion).standardised(X, sample_weight, self.fit_intercept)
 
-    def _publish(self, state):
-        super()._publish(state)
-        self.powers_ = state.features.expansion.powers_
-        self.n_output_features_ = state.features.n_output_features
+    def _model_attributes(self, state):
+        return {
+            **super()._model_attributes(state),
+            "powers_": state.features.expansion.powers_,
+            "n_output_features_": state.features.n_output_features,
+        }
 
 
 _SHARED_ATTRIBUTES = [
     "intercept_", "n_iter_", "t_", "loss_curve_", "best_loss_", "validation_scores_",
-    "best_validation_score_", "n_features_in_", "feature_names_in_",
+    "best_validation_score_", "intercept_path_", "n_features_in_", "feature_names_in_",
 ]
 if GDRegressor.__doc__:  # not under python -OO
     GDPolynomialRegressor.__doc__ = fill(

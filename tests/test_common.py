@@ -1,4 +1,4 @@
-"""scikit-learn's estimator checks over the defaults, every solver x loss, and every solver x update rule.
+"""scikit-learn's estimator checks over the defaults, every solver x loss, every solver x update rule, and recording.
 
 The minibatch instances use ``batch_size=3``: the checks' data sets have
 fewer than 200 rows, so with ``batch_size='auto'`` a mini-batch would be the
@@ -58,7 +58,8 @@ def _polynomial(solver):
 
 RULES = [_instance(s, optimizer=rule) for s in SOLVERS for rule in RULE_CODES if rule != "plain"]
 AVERAGED = [_instance(s, average=True) for s in SOLVERS]
-LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES] + RULES + AVERAGED
+RECORDING = [_instance(s, store_path="step") for s in SOLVERS]
+LINEAR = [GDRegressor()] + [_instance(s, loss) for s in SOLVERS for loss in LOSSES] + RULES + AVERAGED + RECORDING
 # checked apart, their expected failures not strict (see _ADAPTIVE_REASON)
 ADAPTIVE_BATCH = [e for e in RULES if e.solver == "batch" and e.optimizer in ADAPTIVE_RULES]
 POLYNOMIAL = [GDPolynomialRegressor()] + [_polynomial(s) for s in SOLVERS]
@@ -81,6 +82,7 @@ def test_estimator_list_covers_every_solver_loss_and_rule():
     assert combos == {(s, loss) for s in SOLVERS for loss in LOSSES}
     assert {(e.solver, e.optimizer) for e in LINEAR} == {(s, r) for s in SOLVERS for r in RULE_CODES}
     assert {e.solver for e in AVERAGED} == set(SOLVERS)
+    assert {e.solver for e in RECORDING} == set(SOLVERS)
     assert {e.solver for e in POLYNOMIAL[1:]} == set(SOLVERS)
     for default in (LINEAR[0], POLYNOMIAL[0]):
         assert _is_default(default)

@@ -55,3 +55,30 @@ def test_predict_on_float32_makes_no_float64_copy(data):
     assert peak < 0.1 * X64_BYTES  # the predictions only
     np.testing.assert_allclose(model.predict(X32), X32.astype(np.float64) @ model.coef_ + model.intercept_,
                                rtol=1e-6)
+
+
+@pytest.mark.parametrize("store_path", ["epoch", "step"])
+def test_recording_holds_one_vector_per_recorded_point(store_path):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 200))
+    y = X @ rng.standard_normal(200)
+
+    def measured(store_path):
+        model = GDRegressor(solver="minibatch", batch_size=100, max_iter=300, tol=None, store_path=store_path,
+                            random_state=0)
+        model.fit(X, y)  # compile (or load) the kernels outside the measurement
+        tracemalloc.start()
+        try:
+            model.fit(X, y)
+            retained, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        return model, retained, peak
+
+    plain, plain_retained, plain_peak = measured(None)
+    model, retained, peak = measured(store_path)
+    n_points = model.n_iter_ + 1 if store_path == "epoch" else model.t_ + 1
+    path_bytes = n_points * (X.shape[1] + 1) * 8
+    assert model.coef_path_.base.nbytes == path_bytes
+    assert retained - plain_retained <= path_bytes + 4096
+    assert peak - plain_peak <= path_bytes + 4096
