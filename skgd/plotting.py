@@ -8,9 +8,13 @@ from fitted estimators by its class methods, as scikit-learn's
 
 import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-__all__ = ["LossCurveDisplay"]
+from ._kernels import weighted_loss_sum
+from ._losses import LOSS_CODES
+from ._penalties import penalty_strengths, penalty_value
+
+__all__ = ["DescentPathDisplay", "LossCurveDisplay"]
 
 
 class LossCurveDisplay:
@@ -170,6 +174,276 @@ class LossCurveDisplay:
             validation_scores=[getattr(e, "validation_scores_", None) for e in estimators],
         )
         return display.plot(ax=ax, log_scale=log_scale, show_validation=show_validation)
+
+
+class DescentPathDisplay:
+    """The path of gradient descent over the contours of its objective.
+
+    The objective ``J`` that the fit minimises (the weighted mean loss plus
+    the penalty, as in ``loss_curve_``) is computed exactly, from the
+    training data, on a grid of two of the model's coordinates: the
+    coefficient and the intercept ``(w, b)`` of a model with one feature,
+    or any two coefficients (or a coefficient and the intercept), the
+    others held at their fitted values. Over its contours go the points
+    that the estimator recorded (fit it with ``store_path='epoch'`` or
+    ``'step'``), joined in order, from a hollow circle at the start.
+
+    Build it with :meth:`from_estimator` or :meth:`from_estimators`.
+
+    Parameters
+    ----------
+    grid_x : ndarray of shape (n_x,)
+        Values of the first coordinate on the grid.
+    grid_y : ndarray of shape (n_y,)
+        Values of the second coordinate on the grid.
+    objective : ndarray of shape (n_y, n_x)
+        ``objective[i, j]`` is ``J`` at ``(grid_x[j], grid_y[i])``.
+    paths : list of ndarray of shape (n_points, 2)
+        The points of each path in the two coordinates.
+    labels : list of str or None, default=None
+        Legend entry of each path; None draws no legend.
+    coordinate_names : tuple of str, default=('w', 'b')
+        Axis labels of the two coordinates.
+
+    Attributes
+    ----------
+    ax_ : matplotlib Axes
+        Axes of the plot.
+    figure_ : matplotlib Figure
+        Figure containing ``ax_``.
+    contour_ : matplotlib QuadContourSet
+        The contour lines of ``objective``.
+    lines_ : list of matplotlib Line2D
+        The paths, in the order of ``paths``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skgd import GDRegressor
+    >>> from skgd.plotting import DescentPathDisplay
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.uniform(0, 2, size=(50, 1))
+    >>> y = 3 * X[:, 0] + 1 + 0.3 * rng.randn(50)
+    >>> model = GDRegressor(solver="batch", learning_rate="constant", eta0=0.3, max_iter=30,
+    ...                     tol=None, penalty=None, store_path="epoch").fit(X, y)
+    >>> display = DescentPathDisplay.from_estimator(model, X, y)
+    >>> display.lines_[0].get_xydata().shape      # the start and 30 epochs, in (w, b)
+    (31, 2)
+    """
+
+    def __init__(self, *, grid_x, grid_y, objective, paths, labels=None, coordinate_names=("w", "b")):
+        self.grid_x = grid_x
+        self.grid_y = grid_y
+        self.objective = objective
+        self.paths = paths
+        self.labels = labels
+        self.coordinate_names = coordinate_names
+
+    def plot(self, ax=None, *, levels=20):
+        """Draw the contours and the paths.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure.
+        levels : int or array-like, default=20
+            Objective values of the contour lines, or their number: spaced
+            geometrically from the grid's lowest objective to its highest
+            (evenly if the lowest is not positive), so that the rings
+            tighten around the minimum.
+
+        Returns
+        -------
+        display : DescentPathDisplay
+            This display, with ``ax_``, ``figure_`` and the artists set.
+        """
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots()
+        labels = self.labels if self.labels is not None else [None] * len(self.paths)
+        if len(labels) != len(self.paths):
+            raise ValueError(f"Got {len(self.paths)} paths and {len(labels)} labels; they must be as many.")
+        if np.ndim(levels) == 0:
+            low, high = np.min(self.objective), np.max(self.objective)
+            spacing = np.geomspace if low > 0 else np.linspace
+            levels = spacing(low, high, int(levels) + 1)[:-1] if high > low else None
+        self.contour_ = ax.contour(self.grid_x, self.grid_y, self.objective, levels=levels, cmap="viridis")
+        self.lines_ = []
+        for path, label in zip(self.paths, labels):
+            (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=4, linewidth=1, label=label)
+            ax.plot(path[0, 0], path[0, 1], marker="o", markersize=8, fillstyle="none", color=line.get_color())
+            self.lines_.append(line)
+        ax.set_xlabel(self.coordinate_names[0])
+        ax.set_ylabel(self.coordinate_names[1])
+        if self.labels is not None:
+            ax.legend(handles=self.lines_)
+        self.ax_, self.figure_ = ax, ax.figure
+        return self
+
+    @classmethod
+    def from_estimator(cls, estimator, X, y, *, sample_weight=None, coefs=None, label=None,
+                       grid_resolution=60, extent=None, ax=None, levels=20):
+        """Draw the recorded path of one fitted estimator over its objective.
+
+        Parameters
+        ----------
+        estimator : GDRegressor or GDPolynomialRegressor
+            Fitted with ``store_path='epoch'`` or ``'step'``.
+        X : array-like of shape (n_samples, n_features)
+            The training data the objective is computed on.
+        y : array-like of shape (n_samples,)
+            Its targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Its sample weights, if the fit had any.
+        coefs : pair of (int or 'intercept') or None, default=None
+            The two coordinates: indices into ``coef_``, or ``'intercept'``.
+            None means ``(0, 'intercept')`` for one coefficient and an
+            intercept, ``(0, 1)`` for two coefficients and no intercept.
+        label : str or None, default=None
+            Legend entry; None draws no legend.
+        grid_resolution : int, default=60
+            Grid points along each coordinate.
+        extent : tuple (x_min, x_max, y_min, y_max) or None, default=None
+            The grid's bounds; None covers the path and the fitted model,
+            with a margin of 20% of their span.
+        ax : matplotlib Axes or None, default=None
+            Axes to draw on; None makes a new figure.
+        levels : int or array-like, default=20
+            As for :meth:`plot`.
+
+        Returns
+        -------
+        display : DescentPathDisplay
+        """
+        return cls.from_estimators(
+            [estimator], X, y, sample_weight=sample_weight, coefs=coefs,
+            labels=None if label is None else [label], grid_resolution=grid_resolution,
+            extent=extent, ax=ax, levels=levels,
+        )
+
+    @classmethod
+    def from_estimators(cls, estimators, X, y, *, sample_weight=None, coefs=None, labels=None,
+                        grid_resolution=60, extent=None, ax=None, levels=20):
+        """Draw the recorded paths of several estimators over one objective.
+
+        The objective, and the fitted values at which the coordinates not
+        drawn are held, are the first estimator's; the others should
+        minimise the same objective (same loss and penalty), for example
+        with different learning rates or update rules.
+
+        Parameters
+        ----------
+        estimators : list of fitted estimators
+            Each fitted with ``store_path='epoch'`` or ``'step'``.
+        X, y, sample_weight, coefs, grid_resolution, extent, ax, levels
+            As for :meth:`from_estimator`.
+        labels : list of str or None, default=None
+            Legend entries; None names each estimator by the parameters in
+            which it differs from the others.
+
+        Returns
+        -------
+        display : DescentPathDisplay
+        """
+        check_matplotlib_support(f"{cls.__name__}.from_estimators")
+        reference = estimators[0]
+        for estimator in estimators:
+            check_is_fitted(estimator)
+            if getattr(estimator, "coef_path_", None) is None:
+                raise ValueError(
+                    f"{type(estimator).__name__} has no recorded path: fit it with "
+                    "store_path='epoch' (or 'step') to draw its descent."
+                )
+            if estimator.coef_.shape != reference.coef_.shape:
+                raise ValueError("The estimators must have as many coefficients as each other.")
+        X, y = validate_data(reference, X, y, reset=False, y_numeric=True, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        indices = _coordinate_indices(reference, coefs)
+        paths = [
+            np.column_stack([estimator.coef_path_, estimator.intercept_path_])[:, indices]
+            for estimator in estimators
+        ]
+        if extent is None:
+            fitted = np.append(reference.coef_, reference.intercept_)[indices]
+            points = np.vstack([*paths, fitted])
+            low, high = points.min(axis=0), points.max(axis=0)
+            margin = 0.2 * np.where(high > low, high - low, np.maximum(np.abs(high), 1.0))
+            extent = (low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1])
+        grid_x = np.linspace(extent[0], extent[1], grid_resolution)
+        grid_y = np.linspace(extent[2], extent[3], grid_resolution)
+        xx, yy = np.meshgrid(grid_x, grid_y)
+        objective = objective_at(reference, X, y, sample_weight, indices, np.column_stack([xx.ravel(), yy.ravel()]))
+        if labels is None and len(estimators) > 1:
+            labels = _distinguishing_labels(estimators)
+        display = cls(
+            grid_x=grid_x, grid_y=grid_y, objective=objective.reshape(xx.shape), paths=paths,
+            labels=labels, coordinate_names=tuple(_coordinate_name(reference, i) for i in indices),
+        )
+        return display.plot(ax=ax, levels=levels)
+
+
+def objective_at(estimator, X, y, sample_weight, indices, points):
+    """The objective of a fitted estimator with coordinates ``indices`` set to each row of ``points``.
+
+    Coordinates index ``np.append(coef_, intercept_)``; the others keep
+    their fitted values. The objective is the fit's: the weighted mean loss
+    on ``(X, y)`` plus the penalty on the coefficients gradient descent acts
+    on, computed by the functions the solvers use.
+    """
+    features = estimator._state.features
+    design = features.unstandardised().design(X)
+    loss = (LOSS_CODES[estimator.loss], float(estimator.epsilon))
+    strengths = penalty_strengths(estimator.penalty, float(estimator.alpha), float(estimator.l1_ratio))
+    theta = np.append(estimator.coef_, estimator.intercept_)
+    values = np.empty(points.shape[0])
+    for k, point in enumerate(points):
+        theta[indices] = point
+        coef, intercept = theta[:-1], theta[-1]
+        total = weighted_loss_sum(design, y, sample_weight, coef, intercept, loss)
+        values[k] = total / sample_weight.sum() + penalty_value(features.to_internal(coef, intercept)[0], *strengths)
+    return values
+
+
+def _coordinate_indices(estimator, coefs):
+    """Indices into ``np.append(coef_, intercept_)`` of the two coordinates named by ``coefs``."""
+    n_coef = estimator.coef_.shape[0]
+    if coefs is None:
+        if n_coef == 1 and estimator.fit_intercept:
+            coefs = (0, "intercept")
+        elif n_coef == 2 and not estimator.fit_intercept:
+            coefs = (0, 1)
+        else:
+            raise ValueError(
+                f"The model has {n_coef} coefficients"
+                f"{' and an intercept' if estimator.fit_intercept else ''}: choose the two "
+                "coordinates to draw with coefs=(i, j), each an index into coef_ or 'intercept'."
+            )
+    indices = []
+    for coef in coefs:
+        if isinstance(coef, str) and coef == "intercept":
+            indices.append(n_coef)
+        elif isinstance(coef, (int, np.integer)) and -n_coef <= coef < n_coef:
+            indices.append(int(coef) % n_coef)
+        else:
+            raise ValueError(f"coefs must name coefficients 0 to {n_coef - 1} or 'intercept'; got {coef!r}.")
+    if len(indices) != 2 or indices[0] == indices[1]:
+        raise ValueError(f"coefs must name two different coordinates; got {coefs!r}.")
+    return indices
+
+
+def _coordinate_name(estimator, index):
+    """Axis label of coordinate ``index``: ``intercept_``, or ``coef_[j]`` with the feature's name."""
+    if index == estimator.coef_.shape[0]:
+        return "intercept_"
+    if hasattr(estimator, "get_feature_names_out"):
+        return f"coef_[{index}] ({estimator.get_feature_names_out()[index]})"
+    if hasattr(estimator, "feature_names_in_"):
+        return f"coef_[{index}] ({estimator.feature_names_in_[index]})"
+    return f"coef_[{index}]"
 
 
 def _distinguishing_labels(estimators):

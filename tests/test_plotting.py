@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from skgd import GDPolynomialRegressor, GDRegressor
-from skgd.plotting import LossCurveDisplay
+from skgd.plotting import DescentPathDisplay, LossCurveDisplay, objective_at
 
 from _shared import SOLVERS, make_regression_data
 
@@ -77,6 +77,83 @@ def test_loss_curve_display_needs_fitted_estimators_and_matching_lengths():
         LossCurveDisplay.from_estimator(GDRegressor())
     with pytest.raises(ValueError, match="2 loss curves, 1 labels"):
         LossCurveDisplay(loss_curves=[[1.0], [2.0]], labels=["a"]).plot()
+
+
+def _exact_objective(model, design, y, coef, intercept):
+    """J written out: half the mean squared error plus the L2 penalty on the standardised coefficients."""
+    scale = model._state.features.to_internal(np.ones_like(coef), 0.0)[0]
+    return 0.5 * np.mean((design @ coef + intercept - y) ** 2) + 0.5 * model.alpha * np.sum((coef * scale) ** 2)
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_descent_path_display_draws_the_path_over_the_exact_objective(Estimator, solver):
+    X, y = make_regression_data(n_samples=40, n_features=2)
+    model = Estimator(solver=solver, alpha=0.01, random_state=0, store_path="epoch").fit(X, y)
+    display = DescentPathDisplay.from_estimator(model, X, y, coefs=(1, "intercept"), grid_resolution=7)
+    (line,) = display.lines_
+    np.testing.assert_array_equal(line.get_xdata(), model.coef_path_[:, 1])
+    np.testing.assert_array_equal(line.get_ydata(), model.intercept_path_)
+    # every grid value is the objective written out independently
+    design = X if Estimator is GDRegressor else np.column_stack([X[:, 0], X[:, 1], X[:, 0] ** 2,
+                                                                X[:, 0] * X[:, 1], X[:, 1] ** 2])
+    assert display.objective.shape == (7, 7)
+    for i, b in enumerate(display.grid_y):
+        for j, w in enumerate(display.grid_x):
+            coef = model.coef_.copy()
+            coef[1] = w
+            np.testing.assert_allclose(display.objective[i, j], _exact_objective(model, design, y, coef, b),
+                                       rtol=1e-10)
+    # the contours are those of this grid, and the grid covers the path
+    assert display.contour_.zmin == display.objective.min() and display.contour_.zmax == display.objective.max()
+    assert np.all((display.contour_.levels >= display.objective.min())
+                  & (display.contour_.levels <= display.objective.max()))
+    assert display.grid_x[0] < model.coef_path_[:, 1].min() and display.grid_x[-1] > model.coef_path_[:, 1].max()
+    assert display.ax_.get_xlabel().startswith("coef_[1]") and display.ax_.get_ylabel() == "intercept_"
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
+@pytest.mark.parametrize("penalty", [None, "l2", "elasticnet"])
+def test_objective_at_the_batch_path_is_the_loss_curve(Estimator, penalty):
+    """For full-batch descent, loss_curve_[k] is J at the start of epoch k: the display's J agrees."""
+    X, y = make_regression_data(n_samples=40, n_features=2)
+    weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
+    model = Estimator(solver="batch", loss="huber", epsilon=0.5, penalty=penalty, alpha=0.05, max_iter=20,
+                      tol=None, store_path="epoch").fit(X, y, sample_weight=weights)
+    n_coef = model.coef_.shape[0]
+    points = np.column_stack([model.coef_path_, model.intercept_path_])[:-1]
+    every = objective_at(model, X, y, weights, list(range(n_coef + 1)), points)
+    np.testing.assert_allclose(every, model.loss_curve_, rtol=1e-10)
+
+
+def test_descent_path_display_of_several_estimators_on_one_surface():
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 2, size=(30, 1))
+    y = 3 * X[:, 0] + 1 + 0.1 * rng.randn(30)
+    models = [GDRegressor(solver="batch", learning_rate="constant", eta0=eta, max_iter=10, tol=None,
+                          penalty=None, store_path="epoch").fit(X, y) for eta in (0.05, 0.5)]
+    display = DescentPathDisplay.from_estimators(models, X, y, extent=(-1, 4, -1, 3), grid_resolution=11)
+    assert [line.get_label() for line in display.lines_] == ["eta0=0.05", "eta0=0.5"]
+    np.testing.assert_array_equal(display.grid_x, np.linspace(-1, 4, 11))
+    np.testing.assert_array_equal(display.grid_y, np.linspace(-1, 3, 11))
+    for line, model in zip(display.lines_, models):
+        np.testing.assert_array_equal(line.get_xydata(), np.column_stack([model.coef_path_[:, 0],
+                                                                          model.intercept_path_]))
+    assert display.ax_.get_xlabel() == "coef_[0]" and display.ax_.get_ylabel() == "intercept_"
+
+
+def test_descent_path_display_explains_what_it_needs():
+    X, y = make_regression_data(n_samples=30, n_features=3)
+    with pytest.raises(ValueError, match="store_path='epoch'"):
+        DescentPathDisplay.from_estimator(GDRegressor().fit(X, y), X, y, coefs=(0, 1))
+    model = GDRegressor(store_path="epoch").fit(X, y)
+    with pytest.raises(ValueError, match="3 coefficients and an intercept: choose the two"):
+        DescentPathDisplay.from_estimator(model, X, y)
+    for coefs in [(0, 0), (0, 3), (0, "bias"), (0,)]:
+        with pytest.raises(ValueError, match="coefs must"):
+            DescentPathDisplay.from_estimator(model, X, y, coefs=coefs)
+    with pytest.raises(ValueError, match="3 features"):
+        DescentPathDisplay.from_estimator(model, X[:, :2], y, coefs=(0, 1))
 
 
 def test_missing_matplotlib_gives_scikit_learns_error(monkeypatch):
