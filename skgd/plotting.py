@@ -249,10 +249,10 @@ class DescentPathDisplay:
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
         levels : int or array-like, default=20
-            Objective values of the contour lines, or their number: spaced
-            geometrically from the grid's lowest objective to its highest
-            (evenly if the lowest is not positive), so that the rings
-            tighten around the minimum.
+            Objective values of the contour lines, or their number: then
+            their excess over the grid's lowest objective is spaced
+            geometrically from a thousandth of the grid's range to all of
+            it, so that the rings tighten around the minimum.
 
         Returns
         -------
@@ -269,8 +269,7 @@ class DescentPathDisplay:
             raise ValueError(f"Got {len(self.paths)} paths and {len(labels)} labels; they must be as many.")
         if np.ndim(levels) == 0:
             low, high = np.min(self.objective), np.max(self.objective)
-            spacing = np.geomspace if low > 0 else np.linspace
-            levels = spacing(low, high, int(levels) + 1)[:-1] if high > low else None
+            levels = low + np.geomspace(1e-3 * (high - low), high - low, int(levels)) if high > low else None
         self.contour_ = ax.contour(self.grid_x, self.grid_y, self.objective, levels=levels, cmap="viridis")
         self.lines_ = []
         for path, label in zip(self.paths, labels):
@@ -308,8 +307,8 @@ class DescentPathDisplay:
         grid_resolution : int, default=60
             Grid points along each coordinate.
         extent : tuple (x_min, x_max, y_min, y_max) or None, default=None
-            The grid's bounds; None covers the path and the fitted model,
-            with a margin of 20% of their span.
+            The grid's bounds; None centres the grid on the fitted model,
+            wide enough for the path and a margin of a tenth.
         ax : matplotlib Axes or None, default=None
             Axes to draw on; None makes a new figure.
         levels : int or array-like, default=20
@@ -368,11 +367,10 @@ class DescentPathDisplay:
             for estimator in estimators
         ]
         if extent is None:
-            fitted = np.append(reference.coef_, reference.intercept_)[indices]
-            points = np.vstack([*paths, fitted])
-            low, high = points.min(axis=0), points.max(axis=0)
-            margin = 0.2 * np.where(high > low, high - low, np.maximum(np.abs(high), 1.0))
-            extent = (low[0] - margin[0], high[0] + margin[0], low[1] - margin[1], high[1] + margin[1])
+            centre = np.append(reference.coef_, reference.intercept_)[indices]
+            reach = 1.1 * np.abs(np.vstack(paths) - centre).max(axis=0)
+            reach = np.where(reach > 0, reach, np.maximum(np.abs(centre), 1.0))
+            extent = (centre[0] - reach[0], centre[0] + reach[0], centre[1] - reach[1], centre[1] + reach[1])
         grid_x = np.linspace(extent[0], extent[1], grid_resolution)
         grid_y = np.linspace(extent[2], extent[3], grid_resolution)
         xx, yy = np.meshgrid(grid_x, grid_y)
