@@ -115,21 +115,33 @@ class TrainingState:
 class Path:
     """Points of the descent, one row each: the design's coefficients, then the intercept.
 
-    The array grows in place by the rows recorded (a reallocation, not a
-    copy kept beside it), so that recording holds exactly one row per
-    point. ``earlier`` rows, of an earlier call, come first.
+    ``points[:n_points]`` are recorded; the first ``n_earlier`` of them by
+    an earlier call, whose arrays were published as views of ``points``
+    (``shared``), so that ``points`` may then only be replaced, never
+    reallocated. A new path's array grows in place, row by row, holding
+    exactly the points recorded; a shared one moves to a new array with
+    room for half as many again, so that a stream of ``partial_fit`` calls
+    copies its path only now and then.
     """
 
-    def __init__(self, n_coef, every_update, earlier=None):
+    def __init__(self, n_coef, every_update, earlier=None, n_earlier=0):
         self.every_update = every_update
-        self.points = np.empty((0, n_coef + 1)) if earlier is None else earlier
-        self.n_earlier = self.points.shape[0]
+        self.shared = earlier is not None
+        self.points = earlier if self.shared else np.empty((0, n_coef + 1))
+        self.n_points = self.n_earlier = n_earlier
 
     def new_rows(self, n_rows):
         """``n_rows`` rows added at the end, to be written before the next addition."""
-        n_points, n_columns = self.points.shape
-        self.points.resize((n_points + n_rows, n_columns), refcheck=False)
-        return self.points[n_points:]
+        start, stop = self.n_points, self.n_points + n_rows
+        if stop > self.points.shape[0]:
+            if self.shared:
+                grown = np.empty((stop + stop // 2, self.points.shape[1]))
+                grown[:start] = self.points[:start]
+                self.points, self.shared = grown, False
+            else:  # no view of it survives: reallocate in place
+                self.points.resize((stop, self.points.shape[1]), refcheck=False)
+        self.n_points = stop
+        return self.points[start:stop]
 
     def add(self, coef, intercept):
         """Record one point."""
@@ -194,6 +206,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     shuffle = settings.shuffle and batch_size < n_samples
     if not shuffle:
         order = np.arange(n_samples) if rows is None else rows
+    last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
         started = time.perf_counter()
         if shuffle:
@@ -241,7 +254,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
             _report(state, settings, time.perf_counter() - started, restarted, eta)
-        if callbacks is not None and callbacks.epoch_end(state) and not stop:
+        if callbacks is not None and callbacks.epoch_end(state) and not stop and state.n_iter < last_epoch:
             return "Stopped by a callback"
         if stop:
             return "Convergence"

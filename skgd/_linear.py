@@ -387,7 +387,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
-        callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_attributes)
+        callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_snapshot)
         stopped = run_epochs(
             design, y, weights, state, settings, self.max_iter, stop_early=True,
             validation=validation, rows=rows, path=path, callbacks=callbacks,
@@ -399,9 +399,9 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 "optimisation has not converged; consider increasing max_iter.",
                 ConvergenceWarning,
             )
-        self._publish(state, path)
         if callbacks is not None:
             callbacks.end(state)
+        self._publish(state, path)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
@@ -453,14 +453,14 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
         continuing = not first_call and getattr(self, "coef_path_", None) is not None
         path = self._new_path(state, continuing)
-        callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_attributes)
+        callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_snapshot)
         run_epochs(
             design, y, weights, state, self._settings(X.shape[0]),
             1, stop_early=False, path=path, callbacks=callbacks,
         )
-        self._publish(state, path)
         if callbacks is not None:
             callbacks.end(state)
+        self._publish(state, path)
 
     def predict(self, X):
         """Predict with the linear model.
@@ -630,10 +630,10 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """The path to record (None without ``store_path``): after the published one, or from ``state``."""
         if self.store_path is None:
             return None
-        earlier = np.column_stack([self.coef_path_, self.intercept_path_]) if continuing else None
-        path = Path(state.coef.shape[0], self.store_path == "step", earlier)
-        if not continuing:
-            path.add(state.coef, state.intercept)
+        if continuing:
+            return Path(state.coef.shape[0], self.store_path == "step", self._path_points, len(self.intercept_path_))
+        path = Path(state.coef.shape[0], self.store_path == "step")
+        path.add(state.coef, state.intercept)
         return path
 
     def _model_attributes(self, state):
@@ -641,17 +641,22 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         coef, intercept = state.features.to_raw(*state.model())
         return {"_state": state, "coef_": coef, "intercept_": float(intercept)}
 
+    def _model_snapshot(self, state):
+        """:meth:`_model_attributes` of a copy of ``state``, which training goes on changing."""
+        return self._model_attributes(copy.deepcopy(state))
+
     def _publish(self, state, path=None):
         """Expose a training state, and the path recorded, as the fitted attributes."""
         vars(self).update(self._model_attributes(state))
-        self.coef_path_, self.intercept_path_ = None, None
+        self.coef_path_, self.intercept_path_, self._path_points = None, None, None
         if path is not None:
-            points = path.points
+            points = path.points[:path.n_points]
             # into the units of coef_, in place, a chunk of rows at a time
-            for start in range(path.n_earlier, points.shape[0], PATH_CHUNK_ROWS):
+            for start in range(path.n_earlier, path.n_points, PATH_CHUNK_ROWS):
                 chunk = points[start:start + PATH_CHUNK_ROWS]
                 chunk[:, :-1], chunk[:, -1] = state.features.to_raw(chunk[:, :-1], chunk[:, -1])
             self.coef_path_, self.intercept_path_ = points[:, :-1], points[:, -1]
+            self._path_points = path.points  # with room to grow for partial_fit
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_curve_ = state.loss_curve

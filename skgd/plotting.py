@@ -293,7 +293,8 @@ class DescentPathDisplay:
         estimator : GDRegressor or GDPolynomialRegressor
             Fitted with ``store_path='epoch'`` or ``'step'``.
         X : array-like of shape (n_samples, n_features)
-            The training data the objective is computed on.
+            The training data the objective is computed on (with early
+            stopping, the rows the fit trained on, to see its objective).
         y : array-like of shape (n_samples,)
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -369,7 +370,9 @@ class DescentPathDisplay:
         if extent is None:
             centre = np.append(reference.coef_, reference.intercept_)[indices]
             reach = 1.1 * np.abs(np.vstack(paths) - centre).max(axis=0)
-            reach = np.where(reach > 0, reach, np.maximum(np.abs(centre), 1.0))
+            # a coordinate that hardly moved (by rounding) gets a unit-scale span
+            scale = np.maximum(np.abs(centre), 1.0)
+            reach = np.where(reach > 1e-6 * scale, reach, scale)
             extent = (centre[0] - reach[0], centre[0] + reach[0], centre[1] - reach[1], centre[1] + reach[1])
         grid_x = np.linspace(extent[0], extent[1], grid_resolution)
         grid_y = np.linspace(extent[2], extent[3], grid_resolution)
@@ -423,8 +426,10 @@ def _coordinate_indices(estimator, coefs):
     indices = []
     for coef in coefs:
         if isinstance(coef, str) and coef == "intercept":
+            if not estimator.fit_intercept:
+                raise ValueError("coefs names 'intercept', but the model was fitted with fit_intercept=False.")
             indices.append(n_coef)
-        elif isinstance(coef, (int, np.integer)) and -n_coef <= coef < n_coef:
+        elif isinstance(coef, (int, np.integer)) and not isinstance(coef, bool) and -n_coef <= coef < n_coef:
             indices.append(int(coef) % n_coef)
         else:
             raise ValueError(f"coefs must name coefficients 0 to {n_coef - 1} or 'intercept'; got {coef!r}.")

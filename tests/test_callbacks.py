@@ -107,3 +107,30 @@ def test_callbacks_follow_the_estimator_through_cross_validation():
     scores = cross_val_score(GDRegressor(random_state=0).set_callbacks(recorder), X, y, cv=3)
     assert len(scores) == 3
     assert sum(1 for kind, task, _ in recorder.events if kind == "end" and task == "fit") == 3
+
+
+def test_the_models_handed_to_callbacks_are_snapshots():
+    X, y = make_regression_data(n_samples=40)
+    recorder = Recorder()
+    model = GDRegressor(solver="batch", max_iter=6, tol=None).set_callbacks(recorder).fit(X, y)
+    ends = recorder.models("end")
+    assert [end._state.t for end in ends] == list(range(1, 7))
+    assert ends[1]._state is not model._state
+
+
+class RaisingAtTheEnd(Recorder):
+    def on_fit_task_end(self, estimator, context, *, X=None, fitted_estimator=None):
+        if context.task_name == "fit":
+            raise RuntimeError("the callback failed")
+
+
+def test_a_callback_failing_at_the_end_leaves_partial_fit_state_as_it_was():
+    X, y = make_regression_data(n_samples=40)
+    model = GDRegressor(store_path="epoch", random_state=0).partial_fit(X, y)
+    before = model.coef_.copy(), model.n_iter_, model.coef_path_.copy()
+    model.set_callbacks(RaisingAtTheEnd())
+    with pytest.raises(RuntimeError, match="the callback failed"):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.coef_, before[0])
+    assert model.n_iter_ == before[1]
+    np.testing.assert_array_equal(model.coef_path_, before[2])

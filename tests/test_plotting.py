@@ -154,6 +154,20 @@ def test_descent_path_display_explains_what_it_needs():
             DescentPathDisplay.from_estimator(model, X, y, coefs=coefs)
     with pytest.raises(ValueError, match="3 features"):
         DescentPathDisplay.from_estimator(model, X[:, :2], y, coefs=(0, 1))
+    with pytest.raises(ValueError, match="coefs must"):
+        DescentPathDisplay.from_estimator(model, X, y, coefs=(True, 2))
+    no_intercept = GDRegressor(fit_intercept=False, store_path="epoch").fit(X, y)
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        DescentPathDisplay.from_estimator(no_intercept, X, y, coefs=(0, "intercept"))
+
+
+def test_descent_path_display_spans_a_coordinate_that_did_not_move():
+    X, y = make_regression_data(n_samples=40, n_features=1)
+    X = X - X.mean()  # centred: under 'auto' the intercept starts, and stays, at mean(y)
+    model = GDRegressor(solver="batch", store_path="epoch").fit(X, y)
+    display = DescentPathDisplay.from_estimator(model, X, y, grid_resolution=9)
+    assert display.grid_y[-1] - display.grid_y[0] >= 1.0
+    assert len(display.contour_.levels) > 1
 
 
 def test_missing_matplotlib_gives_scikit_learns_error(monkeypatch):

@@ -95,3 +95,18 @@ def test_path_follows_the_iterates_not_their_average():
     X, y = make_regression_data(n_samples=40)
     model = GDRegressor(solver="sgd", average=True, store_path="step", random_state=0).fit(X, y)
     np.testing.assert_allclose(model.coef_path_[1:].mean(axis=0), model.coef_, rtol=1e-9)
+
+
+def test_a_stream_grows_its_path_without_copying_it_each_call_or_touching_arrays_handed_out():
+    X, y = make_regression_data(n_samples=40)
+    model = GDRegressor(solver="minibatch", batch_size=10, store_path="step", random_state=0)
+    model.partial_fit(X, y)
+    held = model.coef_path_
+    held_copy = held.copy()
+    buffers = set()
+    for _ in range(20):
+        model.partial_fit(X, y)
+        buffers.add(id(model.coef_path_.base))
+    assert model.coef_path_.shape[0] == 1 + 21 * 4
+    assert len(buffers) < 10  # the array is replaced now and then, not at every call
+    np.testing.assert_array_equal(held, held_copy)  # what was handed out is left as it was
