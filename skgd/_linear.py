@@ -451,8 +451,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             # another rule from now on: its state starts afresh (the average carries on)
             state.rule_state[[FIRST, SECOND]] = 0.0
             state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
-        continuing = not first_call and getattr(self, "coef_path_", None) is not None
-        path = self._new_path(state, continuing)
+        path = self._new_path(state, continuing=getattr(self, "coef_path_", None) is not None)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_snapshot)
         run_epochs(
             design, y, weights, state, self._settings(X.shape[0]),
