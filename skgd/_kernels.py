@@ -39,7 +39,7 @@ from ._losses import loss_derivative, loss_derivatives, loss_value, loss_values
 from ._penalties import penalty_derivative, penalty_gradient
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
-from ._schedules import learning_rate
+from ._schedules import AUTO, learning_rate
 from ._update_rules import (
     ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_update,
 )
@@ -156,6 +156,8 @@ def minibatch_epoch(
         t += 1
         rule_count += 1
         eta = learning_rate(schedule, t)
+        if schedule[0] == AUTO and size < batch_size:
+            eta *= size / batch_size  # the step is sized for batch_size rows
         corrections = (1.0, 1.0)
         if code == ADAM and max(decay_1, decay_2) > NEGLIGIBLE_DECAY:
             decay_1 *= beta_1
@@ -218,16 +220,59 @@ def batch_epoch(
     order, so that the result does not depend on the number of threads.
     Takes and returns what :func:`minibatch_epoch` does.
     """
+    sums = batch_sums(X, y, sample_weight, rows, coef, intercept, loss, preconditioner[0])
+    return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule,
+                      preconditioner, t, rule, rule_state, rule_count, average_from)
+
+
+def batch_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
+    """The per-block sums of :func:`block_sums` over all of ``rows``, in one parallel pass."""
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, X.shape[1] + 2))
-    shift = preconditioner[0]
 
     def sum_blocks(first, last):
         block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums)
 
-    run_over_blocks(sum_blocks, n_blocks, parallel=rows.shape[0] * X.shape[1] >= PARALLEL_MIN_VALUES)
-    return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule,
-                      preconditioner, t, rule, rule_state, rule_count, average_from)
+    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    return sums
+
+
+def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
+    """Sums of the weighted losses over ``rows`` of several linear models, in one parallel pass.
+
+    Model ``m`` has coefficients ``coefs[m]`` and intercept ``intercepts[m]``;
+    each row is read once for all of them. Blocks of :data:`BLOCK_ROWS` rows
+    are summed apart and added in order, as in :func:`batch_epoch`.
+    """
+    n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
+    sums = np.empty((n_blocks, coefs.shape[0]))
+
+    def sum_blocks(first, last):
+        block_loss_sums(X, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums)
+
+    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    return sums.sum(axis=0)
+
+
+def _parallel(rows, X):
+    return rows.shape[0] * X.shape[1] >= PARALLEL_MIN_VALUES
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def block_loss_sums(X, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums):
+    """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
+    loss_code, epsilon = loss
+    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    for block in range(first, last):
+        out = sums[block]
+        out[:] = 0.0
+        for k in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, n_rows)):
+            i = rows[k]
+            for m in range(n_models):
+                p = intercepts[m]
+                for j in range(n_features):
+                    p += X[i, j] * coefs[m, j]
+                out[m] += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -475,6 +520,8 @@ def minibatch_epoch_reference(
         t += 1
         rule_count += 1
         eta = learning_rate.py_func(schedule, t)
+        if schedule[0] == AUTO and len(rows) < batch_size:
+            eta *= len(rows) / batch_size
         corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
         if rule[0] == PLAIN:
             step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad

@@ -9,6 +9,8 @@ scikit-learn's ``SGDRegressor``:
 - ``'invscaling'``: ``eta = eta0 / t ** power_t``;
 - ``'adaptive'`` and ``'auto'``: constant within an epoch; the solver loop
   divides the step by 5 when the objective stalls (see ``_engine``).
+  ``'auto'``'s step is sized for a batch of ``batch_size`` rows: the kernels
+  scale the step of a shorter batch (an epoch's last) by its share of them.
 
 Inside the kernels a schedule is the tuple ``(code, eta0, power_t, alpha, t0)``.
 """
@@ -22,13 +24,14 @@ from ._losses import loss_derivative
 CONSTANT = 0
 OPTIMAL = 1
 INVSCALING = 2
+AUTO = 3
 
 SCHEDULE_CODES = {
     "constant": CONSTANT,
     "optimal": OPTIMAL,
     "invscaling": INVSCALING,
     "adaptive": CONSTANT,
-    "auto": CONSTANT,
+    "auto": AUTO,
 }
 
 # Schedules whose step the solver loop divides by this factor on a stall.

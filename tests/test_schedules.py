@@ -13,6 +13,7 @@ from skgd._losses import LOSS_CODES
 from skgd._schedules import (
     ADAPTIVE,
     ADAPTIVE_DIVISOR,
+    AUTO,
     CONSTANT,
     INVSCALING,
     OPTIMAL,
@@ -30,7 +31,7 @@ def test_schedule_codes():
         "optimal": OPTIMAL,
         "invscaling": INVSCALING,
         "adaptive": CONSTANT,
-        "auto": CONSTANT,
+        "auto": AUTO,
     }
     assert ADAPTIVE == {"adaptive", "auto"}
     assert ADAPTIVE_DIVISOR == 5.0
