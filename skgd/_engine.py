@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import batch_epoch, minibatch_epoch, weighted_loss_sum
+from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch, weighted_loss_sum
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
 from ._update_rules import AVERAGE, FIRST
@@ -49,6 +49,8 @@ FINAL_CHECK_ROWS = 1000
 # share of its initial step.
 ADAPTIVE_MIN_STEP = 1e-6
 AUTO_MIN_STEP = 1e-9
+# Objectives this close (relative) are equal to rounding.
+ROUNDING = 1e-12
 
 
 @dataclass
@@ -87,6 +89,7 @@ class TrainingState:
     rule_code: int = 0
     # The update from which averaged SGD has begun (0 until it has).
     average_from: int = 0
+    iterate_is_model: bool = False
     moments: object = None
     t: int = 0
     n_iter: int = 0
@@ -94,6 +97,8 @@ class TrainingState:
     best_loss: float = np.inf
     no_improvement_count: int = 0
     best_at_last_decrease: float = np.inf
+    # Under 'auto' in a fit: the relative gain of the previous epoch (see _judge).
+    last_gain: float = np.nan
     validation_scores: list | None = None
     best_validation_score: float = -np.inf
     # With early stopping, the coefficients of the best validation score;
@@ -105,8 +110,11 @@ class TrainingState:
     features: object = None
 
     def model(self):
-        """The coefficients and intercept the fit reports: the average once averaging has begun."""
-        if self.average_from:
+        """The coefficients and intercept the fit reports: the average once averaging has begun.
+
+        (Unless, under ``'auto'``, the last epoch's iterate was better than the average.)
+        """
+        if self.average_from and not self.iterate_is_model:
             average = self.rule_state[AVERAGE]
             return average[:-1].copy(), float(average[-1])
         return self.coef, self.intercept
@@ -193,7 +201,8 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
                       target_scale, path, callbacks)
     if settings.verbose and stopped_by:
         print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
-    _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
+    if not (settings.schedule_name == "auto" and stop_early):  # else every model was measured
+        _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
     return stopped_by is not None
 
 
@@ -206,6 +215,12 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     shuffle = settings.shuffle and batch_size < n_samples
     if not shuffle:
         order = np.arange(n_samples) if rows is None else rows
+    # Under 'auto', a fit judges each epoch by the exact objective of its model.
+    judge = None
+    if settings.schedule_name == "auto" and stop_early:
+        judge = Judge(X, y, sample_weight, np.arange(n_samples) if rows is None else rows, settings,
+                      averaging=not settings.average_from and batch_size < n_samples)
+        judge.start(state)
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
         started = time.perf_counter()
@@ -215,24 +230,33 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         coef = state.coef.copy()
         penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
-        average_from = _average_from(state, settings)
+        average_from = _average_from(state, settings, judge)
         if callbacks is not None:
             callbacks.epoch_begin(state)
         updates = None
         if path is not None and path.every_update:
             updates = path.new_rows(-(-n_samples // batch_size))
-        loss_sum, intercept, t, rule_count = _epoch(
-            X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
-        )
-        objective = loss_sum / n_samples + penalty
-        _check_divergence(objective, coef, intercept, state, settings, target_scale)
-        restarted = settings.restart and bool(state.loss_curve) and objective > state.loss_curve[-1]
+        if judge is not None and judge.gradient is not None:
+            intercept, t, rule_count = judge.batch_step(coef, state, settings, schedule, average_from, updates)
+        else:
+            loss_sum, intercept, t, rule_count = _epoch(
+                X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
+            )
+            objective = loss_sum / n_samples + penalty
+        if judge is not None:
+            objective, iterate_objective, averaged = judge.measure(coef, intercept, state, average_from, t)
+        else:
+            iterate_objective, averaged = objective, average_from and t >= average_from
+        _check_divergence(iterate_objective, coef, intercept, state, settings, target_scale)
+        restarted = settings.restart and bool(state.loss_curve) and iterate_objective > state.loss_curve[-1]
         if restarted:
             state.rule_state[FIRST] = 0.0
+            if judge is not None and state.best_coef is not None:
+                # back to the best model, from where the velocity starts afresh
+                coef, intercept = judge.restart_at(state)
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
-        if average_from and t >= average_from:
-            state.average_from = average_from  # averaging has begun
+        state.average_from = average_from if averaged else 0
         state.n_iter += 1
         state.loss_curve.append(objective)
         if path is not None and not path.every_update:
@@ -245,13 +269,22 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
                 state.best_coef, state.best_intercept = model_coef.copy(), model_intercept
             current, best = -score, -state.best_validation_score
             state.best_validation_score = max(score, state.best_validation_score)
+        elif judge is not None:
+            previous_best = min(state.best_loss, judge.start_objective)
+            # the model after this epoch; a later one equal to rounding is preferred
+            if objective <= state.best_loss + ROUNDING * abs(state.best_loss):
+                model_coef, model_intercept = state.model()
+                state.best_coef, state.best_intercept = model_coef.copy(), model_intercept
         else:
             if objective < state.best_loss:  # the objective of the epoch's start
                 state.best_coef, state.best_intercept = start_coef, start_intercept
             current, best = objective, state.best_loss
         state.best_loss = min(objective, state.best_loss)
         eta = state.eta
-        stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
+        if judge is not None and validation is None:
+            stop = _judge_epoch(state, settings, objective, previous_best, stochastic=judge.gradient is None)
+        else:
+            stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
             _report(state, settings, time.perf_counter() - started, restarted, eta)
         if callbacks is not None and callbacks.epoch_end(state) and not stop and state.n_iter < last_epoch:
@@ -318,38 +351,137 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     return loss_sum, intercept, t, rule_count
 
 
-def _average_from(state, settings):
+def _average_from(state, settings, judge=None):
     """The update from which to average: where averaging began, else where it is to begin (0: never).
 
     A start already passed (a stream whose batches grew) is the next update.
+    A :class:`Judge` that averages starts afresh with the epoch when the
+    last epoch's iterate beat the average.
     """
-    if state.average_from or not settings.average_from:
+    if state.average_from:
         return state.average_from
+    if judge is not None and judge.averaging:
+        return state.t + 1
+    if not settings.average_from:
+        return 0
     return max(settings.average_from, state.t + 1)
 
 
-def restore_best(state, settings, early_stopping):
-    """End a fit on its best coefficients where that is the rule.
+class Judge:
+    """The exact training objective of each epoch's model, for a fit under ``'auto'``.
 
-    With early stopping, those of the best validation score (of the average,
-    with averaging). Without averaging and with ``'auto'``, if the fit ended
-    above its lowest objective by more than ``tol`` (a step that overshot, as
-    with a strong L1 penalty), those at the start of the epoch with the
-    lowest objective.
+    After each epoch the model is measured on every training row: for
+    ``'batch'`` the iterate, its loss and gradient coming from one pass
+    (whose gradient makes the next epoch's step); for the stochastic solvers
+    the last iterate and, with ``averaging``, the running mean of the
+    epoch's iterates (Polyak-Ruppert), in one pass. The better of the two
+    is the epoch's model; when the iterate wins, averaging starts afresh
+    with the next epoch, so that the mean forgets the descent's early steps
+    and keeps shrinking the noise of the later ones (Bach and Moulines,
+    2013).
     """
-    if state.best_coef is None:
+
+    def __init__(self, X, y, sample_weight, rows, settings, averaging):
+        self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
+        self.settings = settings
+        self.full_batch = isinstance(X, np.ndarray) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        self.averaging = averaging and not self.full_batch
+        self.gradient = None
+        self.start_objective = np.inf
+        self.eta = np.nan  # the step of the epochs the running mean covers
+
+    def start(self, state):
+        """Measure the starting model (the reference of the first epoch's gain)."""
+        if self.full_batch:
+            self.start_objective = self._gradient_pass(state.coef, state.intercept, state.preconditioner)
+        else:
+            coef, intercept = state.model()
+            self.start_objective = self._objectives([coef], [intercept])[0]
+
+    def batch_step(self, coef, state, settings, schedule, average_from, updates):
+        """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
+        _, intercept, t, rule_count = batch_step(
+            self.gradient, self.rows.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+            schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state, state.rule_count,
+            average_from,
+        )
+        if updates is not None:
+            updates[0] = np.append(coef, intercept)
+        return intercept, t, rule_count
+
+    def restart_at(self, state):
+        """The best model's coefficients and intercept, as a new iterate (measured again for ``'batch'``)."""
+        coef, intercept = state.best_coef.copy(), state.best_intercept
+        if self.full_batch:
+            self._gradient_pass(coef, intercept, state.preconditioner)
+        return coef, intercept
+
+    def measure(self, coef, intercept, state, average_from, t):
+        """The epoch's model objective, its iterate's objective, and whether the iterates are being averaged."""
+        state.iterate_is_model = False
+        if self.full_batch:
+            objective = self._gradient_pass(coef, intercept, state.preconditioner)
+            if average_from and t >= average_from:  # the user's averaging: the model is the mean
+                average = state.rule_state[AVERAGE]
+                objective = self._objectives([average[:-1]], [average[-1]])[0]
+            return objective, objective, bool(average_from and t >= average_from)
+        if not (average_from and t >= average_from):
+            objective = self._objectives([coef], [intercept])[0]
+            return objective, objective, False
+        average = state.rule_state[AVERAGE]
+        iterate, mean = self._objectives([coef, average[:-1]], [intercept, average[-1]])
+        if not self.averaging:  # the user's averaging: the model is the mean
+            return mean, iterate, True
+        state.iterate_is_model = iterate < mean
+        # the first epoch at a step may still be descending: the mean of its
+        # iterates then lags behind the last one, and starts afresh
+        first_at_step, self.eta = state.eta != self.eta, state.eta
+        if self.averaging and first_at_step and iterate < mean:
+            self.eta = np.nan
+            return iterate, iterate, False
+        return min(iterate, mean), iterate, True
+
+    def _gradient_pass(self, coef, intercept, preconditioner):
+        """One pass at ``coef``: keeps its gradient sums, returns its objective."""
+        self.gradient = batch_sums(self.X, self.y, self.sample_weight, self.rows, coef, intercept,
+                                   self.settings.loss, preconditioner.shift)
+        n_features = coef.shape[0]
+        loss_sum = self.gradient[:, n_features + 1].sum()
+        return loss_sum / self.rows.shape[0] + penalty_value(coef, *self.settings.penalty)
+
+    def _objectives(self, coefs, intercepts):
+        """The objective of each model (coefficients of the design, intercept) on the training rows."""
+        coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
+        X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
+        if isinstance(X, np.ndarray):
+            sums = loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
+        else:
+            sums = sum(
+                loss_sums(X[part], y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
+                          self.settings.loss)
+                for part in X.chunks(rows, 1)
+            )
+        penalties = np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
+        return sums / rows.shape[0] + penalties
+
+
+def restore_best(state, settings, early_stopping):
+    """End a fit on its best model where that is the rule.
+
+    With early stopping, the model of the best validation score (the
+    average, with averaging). Under ``'auto'``, the model of the epoch with
+    the lowest objective (see :class:`Judge`). With ``average`` set, the
+    average is set to it; otherwise the iterate is, and an average the judge
+    kept is dropped.
+    """
+    if state.best_coef is None or not (early_stopping or settings.schedule_name == "auto"):
         return
-    averaging = state.average_from > 0
-    overshot = (
-        settings.schedule_name == "auto"
-        and settings.tol is not None
-        and not averaging
-        and _improves(state.best_loss, state.loss_curve[-1], settings.tol, absolute=False)
-    )
-    if early_stopping or overshot:
-        state.coef, state.intercept = state.best_coef, state.best_intercept
-        if averaging:
-            state.rule_state[AVERAGE] = np.append(state.best_coef, state.best_intercept)
+    state.coef, state.intercept = state.best_coef.copy(), state.best_intercept
+    state.iterate_is_model = False
+    if settings.average_from and state.average_from:
+        state.rule_state[AVERAGE] = np.append(state.best_coef, state.best_intercept)
+    else:
+        state.average_from = 0
 
 
 def _improves(current, best, tol, absolute):
@@ -394,6 +526,55 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
         state.eta /= ADAPTIVE_DIVISOR
         return False
     return stop_early
+
+
+def _judge_epoch(state, settings, objective, previous_best, stochastic):
+    """Under ``'auto'`` in a fit: stop (True), or go on, dividing the step when it no longer helps.
+
+    The epoch's *gain* is the relative fall of the best objective,
+    ``(previous_best - objective) / objective``. The descent has *settled*
+    when the gain is within ``tol`` of zero and, extrapolated geometrically
+    from the last two gains (their ratio ``rho``), the gain still to come,
+    ``2 * gain * rho / (1 - rho)``, is within ``tol`` too: the model is then
+    within about ``tol`` (relative) of where the descent is going. It has
+    *stalled* after ``n_iter_no_change`` epochs without a gain above ``tol``.
+    Settled or stalled, ``'batch'`` stops; a stochastic solver, whose noise
+    floor falls with the step, first divides the step by 5, and stops once a
+    division brought no gain above ``tol``. A batch that stalled above its
+    best (overshooting) divides its step too.
+    """
+    if settings.tol is None:
+        return False
+    tol = settings.tol
+    gain = (previous_best - objective) / max(abs(objective), np.finfo(float).tiny)
+    last_gain, state.last_gain = state.last_gain, gain
+    if gain > tol:
+        state.no_improvement_count = 0
+    else:
+        state.no_improvement_count += 1
+    if 0.0 < gain < last_gain:
+        rho = gain / last_gain
+        to_come = 2.0 * gain * rho / (1.0 - rho)
+    else:  # no gain, or none to extrapolate from
+        to_come = 0.0 if gain <= 0.0 else np.inf
+    settled = abs(gain) <= tol and to_come <= tol
+    stalled = state.no_improvement_count >= settings.n_iter_no_change
+    if not (settled or stalled):
+        return False
+    overshooting = stalled and _improves(state.best_loss, objective, tol, absolute=False)
+    helped = _improves(state.best_loss, state.best_at_last_decrease, tol, absolute=False)
+    if (stochastic or overshooting) and helped and state.eta >= AUTO_MIN_STEP * state.base_eta:
+        state.best_at_last_decrease = state.best_loss
+        state.eta /= ADAPTIVE_DIVISOR
+        state.no_improvement_count = 0
+        state.last_gain = np.nan
+        if stochastic and not settings.average_from:
+            # the smaller steps start from the best model, and average afresh
+            state.coef, state.intercept = state.best_coef.copy(), state.best_intercept
+            state.average_from = 0
+            state.rule_state[FIRST] = 0.0
+        return False
+    return True
 
 
 def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale):

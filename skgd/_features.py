@@ -12,6 +12,12 @@ reports coefficients of the map's raw features:
   ``coef_raw = coef_z / scale`` and ``intercept_raw = intercept_z -
   coef_raw @ mean``.
 
+- :class:`RotatedFeatures` (``'auto'`` for one-row steps on correlated
+  columns, see ``_preconditioning``): another map's design times an
+  orthogonal ``Q``, the eigenvectors of the full preconditioner, in which
+  that preconditioner is diagonal. An L2 penalty is unchanged by it, as
+  ``||Q a|| = ||a||``.
+
 The expansion is computed by a compiled recurrence, one row at a time: each
 monomial is an earlier monomial times one raw feature, so a row of ``d_out``
 columns costs ``d_out`` multiplications. :class:`ExpandedRows` computes it
@@ -137,6 +143,41 @@ class PolynomialFeatureMap:
     def to_internal(self, coef, intercept):
         """Inverse of :meth:`to_raw`."""
         return coef * self.scale, intercept + coef @ self.mean
+
+
+@dataclass(frozen=True)
+class RotatedFeatures:
+    """The design of ``inner`` times the orthogonal ``rotation``: coefficients ``a = rotation.T @ w``.
+
+    The rotated design is computed once, as one float64 array, a chunk of
+    rows at a time.
+    """
+
+    inner: object
+    rotation: np.ndarray
+
+    def __getattr__(self, name):  # the inner map's own attributes (expansion, ...)
+        if name.startswith("__") or name == "inner":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def design(self, X, lazy=False):
+        rows = self.inner.design(X, lazy=True)
+        rotated = np.empty((rows.shape[0], self.rotation.shape[1]))
+        step = max(1, CHUNK_VALUES // max(1, rows.shape[1]))
+        for start in range(0, rows.shape[0], step):
+            np.matmul(rows[start:start + step], self.rotation, out=rotated[start:start + step])
+        return rotated
+
+    def unstandardised(self):
+        return self.inner.unstandardised()
+
+    def to_raw(self, coef, intercept):
+        return self.inner.to_raw(coef @ self.rotation.T, intercept)
+
+    def to_internal(self, coef, intercept):
+        coef, intercept = self.inner.to_internal(coef, intercept)
+        return coef @ self.rotation, intercept
 
 
 class ExpandedRows:

@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
-from ._features import RAW_FEATURES
+from ._features import RAW_FEATURES, RotatedFeatures
 from ._kernels import linear_predictions
 from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
@@ -24,6 +24,10 @@ from ._schedules import SCHEDULE_CODES, optimal_t0
 from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state
 
 AUTO_BATCH_SIZE = 200
+# Under 'auto', a fit's step has the gradient-noise part of its curvature
+# multiplied by this, as averaged SGD converges for steps up to about half
+# the largest stable one.
+AVERAGING_NOISE_FACTOR = 2.0
 # Rows of a recorded path converted to the units of coef_ at a time.
 PATH_CHUNK_ROWS = 4096
 # 'auto' step of the adaptive rules, as a share of the spread of y (in the
@@ -376,14 +380,17 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         X, y, weights = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
         features = self._fit_features(X, weights)
-        rows, validation = None, None
+        rows, held_out, validation = None, None, None
         if self.early_stopping:
-            rows, validation = self._split_validation(X, y, weights, rng, features)
+            rows, held_out = self._split_validation(X, weights, rng)
             weights /= weights[rows].mean()
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
         state = self._initial_state(design, y, weights, rng, warm, features, rows=rows)
-        if validation is not None:
+        if state.preconditioner.rotate:
+            design = _rotate(state, X)
+        if held_out is not None:
+            validation = Validation(state.features.design(X[held_out], lazy=True), y[held_out], weights[held_out])
             state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
@@ -510,8 +517,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         """Whether the design may be built a chunk of rows at a time (not for full batches)."""
         return self.solver != "batch"
 
-    def _split_validation(self, X, y, sample_weight, rng, features):
-        """Training rows (increasing indices) and the held-out set for early stopping."""
+    def _split_validation(self, X, sample_weight, rng):
+        """Training rows (increasing indices) and held-out rows for early stopping."""
         splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=rng)
         train, test = next(splitter.split(X))
         if train.size == 0 or test.size == 0 or not sample_weight[train].sum() > 0:
@@ -520,8 +527,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"with validation_fraction={self.validation_fraction} led to an empty "
                 "set. Change validation_fraction, add samples, or disable early_stopping."
             )
-        validation = Validation(features.design(X[test], lazy=True), y[test], sample_weight[test])
-        return np.sort(train), validation
+        return np.sort(train), test
 
     def _batch_size(self, n_samples):
         if self.solver == "batch":
@@ -568,7 +574,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         rule_state, rule_count = new_state(n_features + 1), 0
         if self.learning_rate == "auto":
             preconditioner, moments, eta, centre = self._auto_start(
-                X, y, weights, rng, streaming=streaming, rows=rows
+                X, y, weights, rng, streaming=streaming, rows=rows, rotatable=not streaming
             )
             if self.fit_intercept:
                 intercept = centre
@@ -593,20 +599,23 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             rule_code=RULE_CODES[self.optimizer], moments=moments, features=features,
         )
 
-    def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None):
+    def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None, rotatable=False):
         """Preconditioner, moments, step and starting intercept of ``'auto'``.
 
         ``weights`` are the sample weights normalised to mean 1 over the
         training ``rows`` of ``X`` (None for all). ``streaming`` for
         ``partial_fit``, whose ``moments`` are those of the rows seen so far
-        (by ``fit`` or earlier chunks; None on a first call).
+        (by ``fit`` or earlier chunks; None on a first call). ``rotatable``:
+        whether the design may be rotated (see ``_preconditioning``), which
+        the plain rule allows with no L1 penalty.
         """
         n_samples = X.shape[0] if rows is None else rows.shape[0]
-        l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)[1]
+        l1_strength, l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         batch_size = self._batch_size(n_samples)
         preconditioner, moments = Preconditioner.from_data(
             X, weights, self.fit_intercept, l2_strength, batch_size, rng,
             streaming=streaming, moments=moments, rows=rows,
+            rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0,
         )
         if rows is not None:
             y, weights = y[rows], weights[rows]
@@ -621,6 +630,9 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             curvature = 1.0 / spread
         # With momentum, gradient noise is carried 1 / (1 - momentum) times.
         noise_factor = 1.0 / (1.0 - self.momentum) if self.optimizer in MOMENTUM_RULES else 1.0
+        if not streaming:
+            # a fit averages its iterates, which needs a finer step (Bach and Moulines, 2013)
+            noise_factor *= AVERAGING_NOISE_FACTOR
         # A chunk of a stream is a mini-batch of an unbounded training set.
         eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples, noise_factor)
         return preconditioner, moments, eta, float(centre)
@@ -683,6 +695,15 @@ def _restored_on_failure(estimator):
             estimator.__dict__.pop(name, None)
         estimator.__dict__.update(saved)
         raise
+
+
+def _rotate(state, X):
+    """Descend on the design rotated by the eigenvectors of the full preconditioner; returns that design."""
+    rotation, state.preconditioner = state.preconditioner.rotated()
+    state.features = RotatedFeatures(state.features, rotation)
+    state.coef = state.coef @ rotation
+    state.moments = state.moments.rotated(rotation)
+    return state.features.design(X)
 
 
 def _weighted_median(values, weights):

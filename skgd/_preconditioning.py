@@ -21,6 +21,13 @@ features and the L2 strength ``lam`` of the penalty:
   column's variance): squared error is then perfectly conditioned.
 - ``'diagonal'`` (otherwise: no O(d^3) work, O(d) per update):
   ``P = diag(1 / (S_jj + lam))``.
+- ``'rotated'`` (one-row steps on up to :data:`MAX_FULL_FEATURES` columns
+  whose correlations leave the diagonal ``P`` with a condition number above
+  :data:`ROTATION_CONDITION`, when the caller allows it: an L2 penalty or
+  none, the plain rule, a fit): the full ``P = Q diag(lam_P) Q.T`` applied
+  as a diagonal one to the design rotated by ``Q`` (see
+  ``_features.RotatedFeatures``), so that each update still costs O(d),
+  for one float64 copy of the design.
 
 ``S`` is computed on at most :data:`MAX_SAMPLES` rows drawn at random (fewer
 for wide data, at most :data:`MAX_SAMPLE_VALUES` values); in
@@ -35,6 +42,9 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 MAX_FULL_FEATURES = 256
+# Above this condition number of the diagonally preconditioned problem, a
+# full preconditioner too costly per update is applied by rotating the design.
+ROTATION_CONDITION = 100.0
 # The full ``P`` costs O(d^2) per update: used only while that stays within
 # this many times the O(batch_size * d) of the gradient itself.
 FULL_COST_RATIO = 16
@@ -77,6 +87,9 @@ class Preconditioner:
         Largest eigenvalue of ``lam * P``.
     has_intercept : bool
         Whether the intercept coordinate ``c`` is descended too.
+    rotate : bool
+        Whether ``P`` is full but meant to be applied to the rotated design
+        (see :meth:`rotated`).
     """
 
     shift: np.ndarray
@@ -88,6 +101,7 @@ class Preconditioner:
     row_curvature: float = 0.0
     penalty_curvature: float = 0.0
     has_intercept: bool = False
+    rotate: bool = False
 
     @classmethod
     def identity(cls, n_features):
@@ -98,7 +112,7 @@ class Preconditioner:
     @classmethod
     def from_data(
         cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng,
-        streaming=False, moments=None, rows=None,
+        streaming=False, moments=None, rows=None, rotatable=False,
     ):
         """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
@@ -132,8 +146,10 @@ class Preconditioner:
         elif rows is None:
             rows = slice(None)
         X, sample_weight = X[rows], sample_weight[rows]
+        cheap = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        rotate = moments is None and rotatable and not cheap and n_features <= MAX_FULL_FEATURES
         if moments is None:
-            full = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+            full = cheap or rotate
         else:
             full = moments.scatter.ndim == 2  # a stream keeps its first choice
         chunk = Moments.of(X, sample_weight, full)
@@ -152,6 +168,13 @@ class Preconditioner:
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
         centred = _centred(X, shift, sample_weight, scale)
+        if rotate:
+            # worth a rotated copy of the design only if the diagonal P leaves it ill-conditioned
+            n_live = int(live.sum())
+            spectrum = np.linalg.eigvalsh(scale[:, None] * second * scale[None, :] + np.diag(ridge + _JITTER))
+            full = rotate = n_live > 1 and spectrum[-1] > ROTATION_CONDITION * spectrum[n_features - n_live]
+            if not rotate:
+                moments = Moments(moments.weight, moments.mean, moments.scatter_diagonal().copy())
         if full:
             correlation = scale[:, None] * second * scale[None, :]
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
@@ -184,8 +207,19 @@ class Preconditioner:
             row_curvature=float(row_norms.max(initial=0.0)),
             penalty_curvature=float(penalty_curvature),
             has_intercept=fit_intercept,
+            rotate=rotate,
         )
         return preconditioner, moments
+
+    def rotated(self):
+        """The rotation ``Q`` and this full ``P`` as the diagonal one of the design rotated by ``Q``."""
+        eigenvalues, rotation = np.linalg.eigh(self.scale_full)
+        eigenvalues = np.maximum(eigenvalues, 0.0)
+        empty = np.empty((0, 0))
+        return rotation, Preconditioner(
+            self.shift @ rotation, eigenvalues, empty, np.sqrt(eigenvalues), empty, self.coef_curvature,
+            self.row_curvature, self.penalty_curvature, self.has_intercept,
+        )
 
     def arrays(self):
         """The tuple of arrays the kernels take (see ``_kernels``)."""
@@ -256,6 +290,10 @@ class Moments:
         cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta**2
         scatter = self.scatter + other.scatter + cross * (self.weight * other.weight / weight)
         return Moments(weight, mean, scatter)
+
+    def rotated(self, rotation):
+        """The moments of the rows times ``rotation`` (needs the full scatter)."""
+        return Moments(self.weight, self.mean @ rotation, rotation.T @ self.scatter @ rotation)
 
     def scatter_diagonal(self):
         return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter

@@ -115,13 +115,13 @@ def test_descent_path_display_draws_the_path_over_the_exact_objective(Estimator,
 @pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
 @pytest.mark.parametrize("penalty", [None, "l2", "elasticnet"])
 def test_objective_at_the_batch_path_is_the_loss_curve(Estimator, penalty):
-    """For full-batch descent, loss_curve_[k] is J at the start of epoch k: the display's J agrees."""
+    """For full-batch descent under 'auto', loss_curve_[k] is J after epoch k: the display's J agrees."""
     X, y = make_regression_data(n_samples=40, n_features=2)
     weights = np.random.RandomState(0).uniform(0.5, 2.0, size=len(y))
     model = Estimator(solver="batch", loss="huber", epsilon=0.5, penalty=penalty, alpha=0.05, max_iter=20,
                       tol=None, store_path="epoch").fit(X, y, sample_weight=weights)
     n_coef = model.coef_.shape[0]
-    points = np.column_stack([model.coef_path_, model.intercept_path_])[:-1]
+    points = np.column_stack([model.coef_path_, model.intercept_path_])[1:]
     every = objective_at(model, X, y, weights, list(range(n_coef + 1)), points)
     np.testing.assert_allclose(every, model.loss_curve_, rtol=1e-10)
 

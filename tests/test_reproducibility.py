@@ -170,7 +170,8 @@ def test_integer_weights_equal_repetition_batch(loss, learning_rate):
                   tol=None, max_iter=40)
     a = GDRegressor(**params).fit(X, y, sample_weight=counts)
     b = GDRegressor(**params).fit(np.repeat(X, counts, axis=0), np.repeat(y, counts))
-    _assert_same_fit(a, b)
+    # 'auto' returns the epoch of lowest objective: at the optimum, rounding picks among near-equal ones
+    _assert_same_fit(a, b, rtol=WEIGHT_RTOL if learning_rate == "constant" else 1e-11)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)

@@ -7,6 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from skgd import GDRegressor
+from skgd.plotting import objective_at
 
 from _shared import ESTIMATORS, SOLVERS, make_regression_data
 
@@ -25,8 +26,14 @@ def test_recording_changes_nothing_and_ends_at_the_model(Estimator, solver, opti
         np.testing.assert_array_equal(model.coef_, plain.coef_)
         assert model.intercept_ == plain.intercept_
         assert model.loss_curve_ == plain.loss_curve_
-        np.testing.assert_allclose(model.coef_path_[-1], model.coef_, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(model.intercept_path_[-1], model.intercept_, rtol=1e-12)
+        if solver == "batch":  # the last iterate is the model
+            np.testing.assert_allclose(model.coef_path_[-1], model.coef_, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(model.intercept_path_[-1], model.intercept_, rtol=1e-12)
+        else:  # the model (the best epoch's, or a mean of iterates) is no worse than the last iterate
+            points = np.array([np.append(model.coef_, model.intercept_),
+                               np.append(model.coef_path_[-1], model.intercept_path_[-1])])
+            returned, last = objective_at(model, X, y, np.ones(len(y)), list(range(points.shape[1])), points)
+            assert returned <= last
     assert by_epoch.coef_path_.shape == (plain.n_iter_ + 1, plain.coef_.shape[0])
     assert by_step.coef_path_.shape == (plain.t_ + 1, plain.coef_.shape[0])
     assert by_epoch.intercept_path_.shape == (plain.n_iter_ + 1,)
@@ -93,7 +100,8 @@ def test_path_survives_pickling_and_clone_forgets_it():
 
 def test_path_follows_the_iterates_not_their_average():
     X, y = make_regression_data(n_samples=40)
-    model = GDRegressor(solver="sgd", average=True, store_path="step", random_state=0).fit(X, y)
+    model = GDRegressor(solver="sgd", average=True, learning_rate="constant", store_path="step",
+                        random_state=0).fit(X, y)
     np.testing.assert_allclose(model.coef_path_[1:].mean(axis=0), model.coef_, rtol=1e-9)
 
 

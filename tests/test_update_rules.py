@@ -251,7 +251,10 @@ def test_auto_step_with_momentum_never_lets_the_objective_rise_above_its_start(r
     X, y = make_regression_data(n_samples=300, n_features=5, intercept=200.0)
     X = X + 100.0  # features around 100, intercept near 200
     model = GDRegressor(solver=solver, optimizer=rule, momentum=0.99, random_state=0).fit(X, y)
-    assert max(model.loss_curve_) <= model.loss_curve_[0]
+    # loss_curve_ holds J after each epoch; J at the start (w = 0, b = mean(y)) is var(y) / 2
+    assert max(model.loss_curve_) <= 0.5 * np.var(y)
+    assert model.best_loss_ == pytest.approx(0.5 * np.mean((model.predict(X) - y) ** 2)
+                                             + 0.5 * model.alpha * model.coef_ @ model.coef_, rel=1e-9)
     coef, intercept = lstsq_fit(X, y)
     assert model.score(X, y) > r2(y, X @ coef + intercept) - 1e-3
 

@@ -42,8 +42,9 @@ def test_verbose_one_shows_the_validation_score(capsys):
 
 
 def test_verbose_two_shows_details_and_events(capsys):
-    X, y = make_regression_data()
-    model = GDRegressor(solver="batch", optimizer="nesterov", verbose=2, random_state=0).fit(X, y)
+    X, y = make_regression_data(n_samples=300, n_features=5, intercept=200.0)
+    model = GDRegressor(solver="minibatch", optimizer="nesterov", momentum=0.99, verbose=2,
+                        random_state=0).fit(X + 100.0, y)
     out = capsys.readouterr().out
     assert out.count("-- Epoch") == model.n_iter_
     assert out.count("   norm ") == model.n_iter_
