@@ -245,6 +245,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             objective = loss_sum / n_samples + penalty
         if judge is not None:
             objective, iterate_objective, averaged = judge.measure(coef, intercept, state, average_from, t)
+            objective, iterate_objective = float(objective), float(iterate_objective)
         else:
             iterate_objective, averaged = objective, average_from and t >= average_from
         _check_divergence(iterate_objective, coef, intercept, state, settings, target_scale)

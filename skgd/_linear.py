@@ -89,15 +89,19 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
           starts from the weighted mean of ``y`` as intercept (the weighted
           median for robust losses) with the step ``1 / L``, ``L`` the
           curvature of the preconditioned objective for the solver's batch
-          size. The change of coordinates alters the path only, not the
-          objective or the coefficients. Like ``'adaptive'``, the step is
-          divided by 5 when the objective stalls for ``n_iter_no_change``
-          epochs (again and again while it stalls above its best); the fit
-          stops once stalled at its best after a division that brought no
-          improvement. A fit that
-          ends above its lowest objective (steps that overshot, as with a
-          strong L1 penalty) returns the coefficients at the start of the
-          epoch with the lowest objective.
+          size (a shorter last batch takes a step in proportion). On
+          correlated columns too many for a full ``P`` per one-row update, a
+          fit with the plain rule and no L1 penalty descends on the design
+          rotated so that ``P`` is diagonal (one float64 copy of it). The
+          change of coordinates alters the path only, not the objective or
+          the coefficients. After each epoch of a fit the model is measured
+          exactly on every training row: for the stochastic solvers, the
+          better of the last iterate and the running mean of the iterates
+          (Polyak-Ruppert averaging). The fit stops once that objective has
+          settled within ``tol`` of where it is going (see ``tol``); the
+          stochastic solvers first divide the step by 5 and restart from the
+          best model, again while divisions help. The fit returns the model
+          of the lowest objective it measured.
           With ``partial_fit``, the preconditioner and step are re-estimated
           at each call from the moments of all rows seen (until 20,000),
           shrunk towards the diagonal by ``d / (n + d)`` after ``n`` rows.
@@ -168,10 +172,16 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     max_iter : int, default=1000
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-4
-        Stopping tolerance: training stops when the epoch objective has not
-        fallen by a relative ``tol`` (``loss < best_loss - tol * |best_loss|``)
-        for ``n_iter_no_change`` consecutive epochs. With early stopping, the
-        validation R² must instead rise by ``tol``. ``None`` disables stopping.
+        Stopping tolerance. Under ``'auto'``, a relative suboptimality: a fit
+        stops once the best objective's relative fall in the last epoch is
+        within ``tol`` of zero and the fall still to come, extrapolated
+        geometrically from the last two epochs' falls, is within ``tol``
+        too (or after ``n_iter_no_change`` epochs without a fall above
+        ``tol``). For the fixed schedules, training stops when the epoch
+        objective has not fallen by a relative ``tol`` (``loss < best_loss -
+        tol * |best_loss|``) for ``n_iter_no_change`` consecutive epochs.
+        With early stopping, the validation R² must instead rise by ``tol``.
+        ``None`` disables stopping.
     n_iter_no_change : int, default=5
         Number of epochs without improvement before stopping (or dividing
         the step, for ``'adaptive'`` and ``'auto'``).
@@ -222,12 +232,15 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
     t_ : int
         Number of gradient updates made.
     loss_curve_ : list of float
-        One value per epoch: the weighted mean loss over the epoch (each
-        row's loss taken before its update) plus the penalty at the start of
-        the epoch. For ``solver='batch'`` it is exactly the objective at the
-        start of each epoch.
+        One value per epoch. In a fit under ``'auto'``: the exact objective
+        of the epoch's model (the one returned had the fit stopped there).
+        Otherwise: the weighted mean loss over the epoch (each row's loss
+        taken before its update) plus the penalty at the start of the
+        epoch; for ``solver='batch'``, exactly the objective at the start of
+        each epoch.
     best_loss_ : float
-        Smallest value in ``loss_curve_``.
+        Smallest value in ``loss_curve_``; under ``'auto'``, the objective
+        of the model a fit returns.
     validation_scores_ : list of float or None
         R² on the held-out set after each epoch, with early stopping; else
         None.
