@@ -5,9 +5,11 @@ An epoch visits every training row once, in a fresh random order when
 one for ``'sgd'``); :func:`~skgd._kernels.minibatch_epoch` does the arithmetic.
 After each epoch the loop
 
-1. records the epoch objective (weighted mean loss over the epoch, each row's
-   loss taken before its update, plus the penalty at the epoch's start); for
-   ``'batch'`` this is exactly ``J(theta)`` at the epoch's start;
+1. records the epoch objective: in a fit under ``'auto'``, the exact objective
+   of the epoch's model, measured by a :class:`Judge`; otherwise the weighted
+   mean loss over the epoch, each row's loss taken before its update, plus
+   the penalty at the epoch's start (for ``'batch'``, exactly ``J(theta)`` at
+   the epoch's start);
 2. raises on divergence (a non-finite or exploding objective);
 3. counts epochs without improvement: the objective must fall by a relative
    ``tol`` (so rescaling ``y`` does not change when it stops), or, with early
@@ -18,12 +20,14 @@ After each epoch the loop
    divides again while the training objective stalls above its best (the
    step overshoots, as with a strong L1 penalty) and stops when stalled at
    its best after a division that brought no improvement. ``partial_fit``
-   never stops; it divides the step on stalls while divisions help.
+   never stops; it divides the step on stalls while divisions help. A fit
+   under ``'auto'`` (without early stopping) follows :func:`_judge_epoch`
+   instead, on the measured objectives, and returns the best model measured.
 
 With ``restart`` (momentum and Nesterov under ``'auto'``), an epoch whose
 objective rose above the previous epoch's zeroes the velocity (adaptive
 restart, O'Donoghue and Candès, 2015), so that momentum cannot carry the
-descent uphill for long.
+descent uphill for long; a fit also moves back to its best model.
 
 Two observers are optional, and cost nothing when absent: a :class:`Path`
 records the coefficients after every epoch, or after every update, and
@@ -252,9 +256,6 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         restarted = settings.restart and bool(state.loss_curve) and iterate_objective > state.loss_curve[-1]
         if restarted:
             state.rule_state[FIRST] = 0.0
-            if judge is not None and state.best_coef is not None:
-                # back to the best model, from where the velocity starts afresh
-                coef, intercept = judge.restart_at(state)
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
         state.average_from = average_from if averaged else 0
@@ -262,6 +263,9 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         state.loss_curve.append(objective)
         if path is not None and not path.every_update:
             path.add(coef, intercept)
+        if restarted and judge is not None and state.best_coef is not None:
+            # back to the best model, from where the velocity starts afresh
+            state.coef, state.intercept = judge.restart_at(state)
         if validation is not None:
             model_coef, model_intercept = state.model()
             score = validation.score(model_coef, model_intercept)
@@ -375,11 +379,12 @@ class Judge:
     ``'batch'`` the iterate, its loss and gradient coming from one pass
     (whose gradient makes the next epoch's step); for the stochastic solvers
     the last iterate and, with ``averaging``, the running mean of the
-    epoch's iterates (Polyak-Ruppert), in one pass. The better of the two
-    is the epoch's model; when the iterate wins, averaging starts afresh
-    with the next epoch, so that the mean forgets the descent's early steps
-    and keeps shrinking the noise of the later ones (Bach and Moulines,
-    2013).
+    iterates (Polyak-Ruppert), in one pass. The better of the two is the
+    epoch's model. The mean covers the epochs at the current step, and
+    starts afresh after the first epoch at a step if the iterate beat it
+    (the descent was still on its way down), so that it forgets the early
+    steps and keeps shrinking the noise of the later ones (Bach and
+    Moulines, 2013).
     """
 
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
@@ -437,7 +442,7 @@ class Judge:
         # the first epoch at a step may still be descending: the mean of its
         # iterates then lags behind the last one, and starts afresh
         first_at_step, self.eta = state.eta != self.eta, state.eta
-        if self.averaging and first_at_step and iterate < mean:
+        if first_at_step and iterate < mean:
             self.eta = np.nan
             return iterate, iterate, False
         return min(iterate, mean), iterate, True
