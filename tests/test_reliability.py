@@ -190,3 +190,21 @@ def test_partial_fit_after_set_params_validates_the_parameters(estimator, name, 
         model.partial_fit(X[50:100], y[50:100])
     assert model.__getstate__().keys() == state.keys()
     np.testing.assert_array_equal(model.coef_, state["coef_"])
+
+
+# --- 4. small spreads and scales -----------------------------------------------------
+
+
+def test_a_column_of_small_spread_about_a_large_offset_is_not_constant():
+    """Its spread is 1e-8 of its offset: it carries 8 significant digits, not none."""
+    X = 1e8 + np.random.RandomState(0).standard_normal((200, 1))
+    y = 3 * (X[:, 0] - 1e8)
+    assert GDRegressor(random_state=0).fit(X, y).score(X, y) > 0.999
+
+
+def test_polynomial_terms_of_tiny_features_are_kept():
+    """Degree-2 monomials of features near 1e-100 are near 1e-200: small, not constant."""
+    X, y = _diabetes()
+    X = X[:, :4]
+    tiny = GDPolynomialRegressor(random_state=0).fit(X * 1e-100, y).score(X * 1e-100, y)
+    assert tiny == pytest.approx(GDPolynomialRegressor(random_state=0).fit(X, y).score(X, y), abs=1e-6)
