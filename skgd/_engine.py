@@ -602,7 +602,7 @@ def _check_divergence(objective, coef, intercept, state, settings, target_scale)
     run's first objective and the scale of the targets (``mean(y**2 + |y|)``).
     """
     reference = max(state.loss_curve[0] if state.loss_curve else objective, target_scale)
-    exploding = objective > DIVERGENCE_FACTOR * max(reference, np.finfo(float).tiny)
+    exploding = objective / DIVERGENCE_FACTOR > max(reference, np.finfo(float).tiny)
     if np.isfinite(objective) and np.isfinite(intercept) and np.all(np.isfinite(coef)) and not exploding:
         return
     name, step = settings.schedule_name, _current_step(state, settings)
@@ -611,7 +611,10 @@ def _check_divergence(objective, coef, intercept, state, settings, target_scale)
         advice = "use learning_rate='adaptive' with a small eta0, or scale the features (e.g. StandardScaler)"
     elif name == "optimal":
         cause = f"the 'optimal' schedule's step ({step:.3g}, set by alpha, not eta0) is too large for this data"
-        advice = "increase alpha, use learning_rate='auto', or scale the features (e.g. StandardScaler)"
+        if step * settings.penalty[1] >= 2.0:  # the L2 penalty's own step overshoots
+            advice = "decrease alpha, or use learning_rate='auto'"
+        else:
+            advice = "increase alpha, use learning_rate='auto', or scale the features (e.g. StandardScaler)"
     else:
         cause = f"the learning rate (eta0={settings.schedule[1]:.3g}, step {step:.3g}) is too large for this data"
         advice = "lower eta0, use learning_rate='auto', or scale the features (e.g. StandardScaler)"

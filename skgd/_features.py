@@ -109,9 +109,8 @@ class PolynomialFeatureMap:
         for rows in raw.chunks(np.arange(X.shape[0]), 1):
             chunk = Moments.of(raw[rows], sample_weight[rows], full=False)
             moments = chunk if moments is None else moments.merge(chunk)
-        variance = moments.scatter / moments.weight
-        constant = is_constant(variance, variance + moments.mean**2)
-        scale = np.where(constant, 1.0, np.sqrt(variance))
+        constant = is_constant(moments.spread, np.hypot(moments.spread, moments.mean))
+        scale = np.where(constant, 1.0, moments.spread)
         mean = moments.mean if centre else np.zeros_like(moments.mean)
         return replace(self, mean=mean, scale=scale)
 

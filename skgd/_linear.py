@@ -7,17 +7,17 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES, RotatedFeatures
 from ._kernels import linear_predictions
-from ._losses import CURVATURE, LOSS_CODES, ROBUST
+from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
@@ -499,7 +499,13 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         return linear_predictions(X, self.coef_, self.intercept_)
 
     def _check_params(self, for_partial_fit):
-        """Rules that involve more than one parameter."""
+        """Rules that involve more than one parameter, and the parameters of a continuing ``partial_fit``.
+
+        ``_fit_context`` validates the parameters of ``fit`` and of a first
+        ``partial_fit`` only; ``set_params`` may have changed them since.
+        """
+        if for_partial_fit and hasattr(self, "_state"):
+            self._validate_params()
         if for_partial_fit and self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit")
         if self.learning_rate == "optimal" and self.alpha == 0:
@@ -513,14 +519,36 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True, reset=reset
         )
-        y = y.astype(np.float64, copy=False)
+        # y given as strings is converted only now: check it again as numbers
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        self._check_target_magnitude(y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=sample_weight is not None
         )
-        if not sample_weight.sum() > 0:
+        largest = sample_weight.max()
+        if not largest > 0:
             raise ValueError("The sample weights sum to zero: at least one must be positive.")
-        sample_weight /= sample_weight.mean()  # so that the objective is a weighted mean
+        # so that the objective is a weighted mean; by the largest first, so
+        # that the sum of weights near the float64 maximum does not overflow
+        sample_weight /= largest
+        sample_weight /= sample_weight.mean()
         return X, y, sample_weight
+
+    def _check_target_magnitude(self, y):
+        """Refuse targets whose objective cannot be computed in float64.
+
+        An epoch sums the loss of every row before averaging, and at the
+        start a residual may reach twice the largest ``|y|``.
+        """
+        largest = float(np.max(np.abs(y)))
+        worst = loss_value(LOSS_CODES[self.loss], 2.0 * largest, 0.0, float(self.epsilon))
+        if not np.isfinite(worst * y.shape[0]):
+            raise ValueError(
+                f"Input y is too large in magnitude (up to {largest:.3g}) for the {self.loss!r} "
+                "objective to be computed in float64. Divide y by a constant, e.g. fit "
+                "sklearn.compose.TransformedTargetRegressor(regressor=GDRegressor(...), "
+                "transformer=MaxAbsScaler()), whose predictions are in the units of y."
+            )
 
     def _fit_features(self, X, sample_weight):
         """The map from ``X`` to the design gradient descent runs on: ``X`` itself."""
@@ -539,6 +567,18 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                 f"Splitting {X.shape[0]} samples into a train set and a validation set "
                 f"with validation_fraction={self.validation_fraction} led to an empty "
                 "set. Change validation_fraction, add samples, or disable early_stopping."
+            )
+        if not sample_weight[test].sum() > 0:
+            raise ValueError(
+                "The sample weights for validation set are all zero, consider using a "
+                "different random state."
+            )
+        if np.count_nonzero(sample_weight[test]) < 2:
+            warnings.warn(
+                "R^2 score is not well-defined with less than two samples: the validation "
+                "set has fewer than two samples of positive weight, so early stopping "
+                "scores every epoch 0.0. Increase validation_fraction or the number of samples.",
+                UndefinedMetricWarning,
             )
         return np.sort(train), test
 
@@ -633,7 +673,11 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         if rows is not None:
             y, weights = y[rows], weights[rows]
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
-        spread = max(np.average(np.abs(y - centre), weights=weights), np.finfo(float).tiny)
+        spread = np.average(np.abs(y - centre), weights=weights)
+        if not spread > 0:
+            # y constant: the start fits it exactly, and nothing moves whatever
+            # the step; the scale of y (1 for a zero y) keeps the step finite
+            spread = np.average(np.abs(y), weights=weights) or 1.0
         if self.optimizer in ADAPTIVE_STEP_SHARES:
             # without an intercept, the coefficients must reach the size of y itself
             size = spread if self.fit_intercept else max(np.average(np.abs(y), weights=weights), spread)

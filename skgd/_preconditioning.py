@@ -54,8 +54,9 @@ MAX_SAMPLES = 20_000
 MAX_SAMPLE_VALUES = 2**22
 MIN_SAMPLES = 1_000
 _JITTER = 1e-9
-# A column whose variance is below this share of its mean square is constant.
-_CONSTANT = 1e-14
+# A column whose spread is below this share of its root mean square is
+# constant: its centred values would carry fewer than 6 significant digits.
+_CONSTANT = 1e-10
 
 
 @dataclass(frozen=True)
@@ -151,34 +152,35 @@ class Preconditioner:
         if moments is None:
             full = cheap or rotate
         else:
-            full = moments.scatter.ndim == 2  # a stream keeps its first choice
+            full = moments.correlation is not None  # a stream keeps its first choice
         chunk = Moments.of(X, sample_weight, full)
         if moments is None:
             moments = chunk
         elif moments.weight < MAX_SAMPLES:
             moments = moments.merge(chunk)
         shift = moments.mean if fit_intercept else np.zeros(n_features)
-        second = moments.scatter / moments.weight
-        if not fit_intercept:
-            second = second + (np.outer(moments.mean, moments.mean) if full else moments.mean**2)
-        variances = np.diag(second) if full else second
-        magnitudes = moments.scatter_diagonal() / moments.weight + moments.mean**2
-        live = ~is_constant(variances, magnitudes)
-        scale = np.where(live, 1.0 / np.sqrt(np.where(live, variances, 1.0)), 0.0)
+        # The root mean square and the root of the diagonal of the second
+        # moments the preconditioner whitens (about the mean, or about 0
+        # without an intercept), computed without squaring anything.
+        magnitude = np.hypot(moments.spread, moments.mean)
+        size = moments.spread if fit_intercept else magnitude
+        live = ~is_constant(size, magnitude)
+        scale = _unit_scales(size, live, l2_strength)
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
         centred = _centred(X, shift, sample_weight, scale)
         if rotate:
             # worth a rotated copy of the design only if the diagonal P leaves it ill-conditioned
             n_live = int(live.sum())
-            spectrum = np.linalg.eigvalsh(scale[:, None] * second * scale[None, :] + np.diag(ridge + _JITTER))
+            correlation = moments.second_correlation(fit_intercept) * np.outer(live, live)
+            spectrum = np.linalg.eigvalsh(correlation + np.diag(ridge + _JITTER))
             full = rotate = n_live > 1 and spectrum[-1] > ROTATION_CONDITION * spectrum[n_features - n_live]
             if not rotate:
-                moments = Moments(moments.weight, moments.mean, moments.scatter_diagonal().copy())
+                moments = Moments(moments.weight, moments.mean, moments.spread, None)
         if full:
-            correlation = scale[:, None] * second * scale[None, :]
+            correlation = moments.second_correlation(fit_intercept) * np.outer(live, live)
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
-            eigenvalues, eigenvectors = np.linalg.eigh(shrunk)
+            eigenvalues, eigenvectors = _positive_eigen(shrunk)
             inverse = (eigenvectors / eigenvalues) @ eigenvectors.T
             root = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
             rows = centred @ root
@@ -213,7 +215,10 @@ class Preconditioner:
 
     def rotated(self):
         """The rotation ``Q`` and this full ``P`` as the diagonal one of the design rotated by ``Q``."""
-        eigenvalues, rotation = np.linalg.eigh(self.scale_full)
+        try:
+            eigenvalues, rotation = np.linalg.eigh(self.scale_full)
+        except np.linalg.LinAlgError:  # P is symmetric positive semi-definite: its SVD is its eigensystem
+            rotation, eigenvalues, _ = np.linalg.svd(self.scale_full)
         eigenvalues = np.maximum(eigenvalues, 0.0)
         empty = np.empty((0, 0))
         return rotation, Preconditioner(
@@ -226,7 +231,7 @@ class Preconditioner:
         return self.shift, self.scale_diag, self.scale_full, self.root_diag, self.root_full
 
     def step_size(self, loss_curvature, batch_size, n_samples, noise_factor=1.0):
-        """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples`` (may be inf).
+        """Step ``1 / L`` for batches of ``batch_size`` rows out of ``n_samples`` (1 where ``L`` is 0).
 
         ``L`` interpolates between the curvature of the full objective
         (``batch_size == n_samples``) and the largest curvature of one row
@@ -247,12 +252,19 @@ class Preconditioner:
             weight = (n_samples - batch_size) / (batch_size * (n_samples - 1))
         else:
             weight = 0.0
-        return 1.0 / ((1.0 - weight) * full_batch + weight * noise_factor * one_row)
+        curvature = (1.0 - weight) * full_batch + weight * noise_factor * one_row
+        # Zero when nothing the descent moves is curved (no intercept, and
+        # every column constant): nothing moves, and any step is exact.
+        return 1.0 / curvature if curvature > 0 else 1.0
 
 
 @dataclass(frozen=True)
 class Moments:
     """Weighted moments of the rows seen so far, mergeable chunk by chunk.
+
+    Kept as spreads and correlations, never as sums of squares, so that
+    no finite column overflows or underflows: a column of values near
+    1e155, or near 1e-170, has its spread to full precision.
 
     Attributes
     ----------
@@ -260,43 +272,139 @@ class Moments:
         Sum of the weights (the number of rows, weights having mean 1).
     mean : ndarray of shape (n_features,)
         Weighted mean of the rows.
-    scatter : ndarray of shape (n_features, n_features) or (n_features,)
-        Weighted sum of outer products of the centred rows (only its
-        diagonal, for a diagonal preconditioner).
+    spread : ndarray of shape (n_features,)
+        Weighted standard deviation of each column.
+    correlation : ndarray of shape (n_features, n_features) or None
+        Weighted correlation matrix of the columns, with zero rows and
+        columns for those of zero spread (None for a diagonal
+        preconditioner, which needs only the spreads).
     """
 
     weight: float
     mean: np.ndarray
-    scatter: np.ndarray
+    spread: np.ndarray
+    correlation: np.ndarray | None
 
     @classmethod
     def of(cls, X, sample_weight, full):
         """Moments of the rows of ``X``."""
         weight = float(sample_weight.sum())
-        mean = sample_weight @ X / weight
-        centred = _centred(X, mean, sample_weight)
-        scatter = centred.T @ centred if full else np.einsum("ij,ij->j", centred, centred)
-        return cls(weight, mean, scatter)
+        if not weight > 0:  # no rows that count: merging ignores these
+            zeros = np.zeros(X.shape[1])
+            return cls(weight, zeros, zeros, np.zeros((X.shape[1],) * 2) if full else None)
+        share = sample_weight / weight
+        mean = share @ X
+        centred = _centred(X, mean, share)
+        # columns divided, in place, by their largest magnitude (a zero
+        # column stays zero), so that squares neither overflow nor underflow
+        size = np.max(np.abs(centred), axis=0, initial=0.0)
+        unit = np.divide(centred, size, out=centred, where=size != 0)
+        if not full:
+            return cls(weight, mean, size * np.sqrt(np.einsum("ij,ij->j", unit, unit)), None)
+        gram = unit.T @ unit
+        norms = np.sqrt(np.diag(gram))
+        return cls(weight, mean, size * norms, _correlation(gram, norms))
 
     def merge(self, other):
-        """Moments of both sets of rows (Chan et al.'s pairwise update)."""
+        """Moments of both sets of rows (Chan et al.'s pairwise update).
+
+        The pooled covariance is ``a C_1 + b C_2 + a b delta delta^T`` with
+        ``a``, ``b`` the shares of the weight and ``delta`` the difference
+        of the means: a sum of three Gram matrices, of the columns below,
+        whose spreads add in quadrature.
+        """
         if other.weight == 0:
             return self
         if self.weight == 0:
             return other
         weight = self.weight + other.weight
+        a, b = self.weight / weight, other.weight / weight
         delta = other.mean - self.mean
-        mean = self.mean + delta * (other.weight / weight)
-        cross = np.outer(delta, delta) if self.scatter.ndim == 2 else delta**2
-        scatter = self.scatter + other.scatter + cross * (self.weight * other.weight / weight)
-        return Moments(weight, mean, scatter)
+        mean = self.mean + delta * b
+        parts = (np.sqrt(a) * self.spread, np.sqrt(b) * other.spread, np.sqrt(a * b) * delta)
+        spread = np.hypot(np.hypot(parts[0], parts[1]), parts[2])
+        if self.correlation is None:
+            return Moments(weight, mean, spread, None)
+        first, second, shift = (_ratio(part, spread) for part in parts)
+        gram = (first[:, None] * self.correlation * first[None, :]
+                + second[:, None] * other.correlation * second[None, :]
+                + np.outer(shift, shift))
+        return Moments(weight, mean, spread, _correlation(gram, np.sqrt(np.diag(gram))))
 
     def rotated(self, rotation):
-        """The moments of the rows times ``rotation`` (needs the full scatter)."""
-        return Moments(self.weight, self.mean @ rotation, rotation.T @ self.scatter @ rotation)
+        """The moments of the rows times ``rotation`` (needs the correlations)."""
+        largest = self.spread.max(initial=0.0)
+        unit = _ratio(self.spread, largest)
+        gram = rotation.T @ (unit[:, None] * self.correlation * unit[None, :]) @ rotation
+        norms = np.sqrt(np.maximum(np.diag(gram), 0.0))
+        return Moments(self.weight, self.mean @ rotation, largest * norms, _correlation(gram, norms))
 
-    def scatter_diagonal(self):
-        return np.diag(self.scatter) if self.scatter.ndim == 2 else self.scatter
+    def second_correlation(self, about_mean):
+        """Correlation matrix of the second moments about the mean, or about zero.
+
+        About zero, column ``j`` is measured by its root mean square ``m_j``:
+        ``(s_i R_ij s_j + mu_i mu_j) / (m_i m_j)``, formed from ratios only.
+        """
+        if about_mean:
+            return self.correlation
+        magnitude = np.hypot(self.spread, self.mean)
+        spread, mean = _ratio(self.spread, magnitude), _ratio(self.mean, magnitude)
+        gram = spread[:, None] * self.correlation * spread[None, :] + np.outer(mean, mean)
+        return _correlation(gram, np.sqrt(np.diag(gram)))
+
+
+def _correlation(gram, norms):
+    """``gram`` divided by the outer product of ``norms``, zero where a norm is, with an exact unit diagonal."""
+    correlation = _ratio(_ratio(gram, norms), norms[:, None])
+    np.fill_diagonal(correlation, norms > 0)
+    return correlation
+
+
+def _ratio(numerator, denominator):
+    """``numerator / denominator`` (broadcast), zero where the denominator is zero."""
+    numerator, denominator = np.broadcast_arrays(numerator, denominator)
+    return np.divide(numerator, denominator, out=np.zeros(numerator.shape), where=denominator != 0)
+
+
+def _unit_scales(size, live, l2_strength):
+    """``1 / size`` for the ``live`` columns, 0 for the others, as factors of ``P`` representable in float64.
+
+    ``size`` is each column's root second moment. Refuses columns whose
+    factor ``1 / size**2``, or their penalty in those units, is not a
+    finite positive float64.
+    """
+    with np.errstate(over="ignore", divide="ignore"):
+        scale = np.where(live, 1.0 / np.where(live, size, 1.0), 0.0)
+        representable = np.isfinite(scale**2 * max(l2_strength, 1.0)) & (scale**2 > 0)
+    bad = np.flatnonzero(live & ~representable)
+    if bad.size:
+        j = bad[0]
+        if size[j] < 1:
+            problem, fix = "small", (f"Multiply the features by a constant, e.g. column {j} by "
+                                     f"{1.0 / size[j]:.0e} (scikit-learn's scalers leave such columns as they are)")
+        else:
+            problem, fix = "large", "Divide the features by a constant, e.g. with sklearn.preprocessing.MaxAbsScaler"
+        raise ValueError(
+            f"Column {j} of the features is too {problem} for learning_rate='auto' to rescale in "
+            f"float64 (root second moment {size[j]:.3g}). {fix}, or choose another learning_rate."
+        )
+    return scale
+
+
+def _positive_eigen(matrix):
+    """Eigenvalues and eigenvectors of a symmetric positive definite ``matrix``.
+
+    Eigenvalues below what the decomposition resolves (``d`` times the
+    machine epsilon of the largest) are raised to it, so that rounding never
+    makes them negative; if LAPACK's ``eigh`` fails to converge, the
+    singular value decomposition, a different algorithm, gives them.
+    """
+    try:
+        eigenvalues, eigenvectors = np.linalg.eigh(matrix)
+    except np.linalg.LinAlgError:
+        eigenvectors, eigenvalues, _ = np.linalg.svd(matrix)
+    floor = max(_JITTER, matrix.shape[0] * np.finfo(float).eps * eigenvalues.max(initial=0.0))
+    return np.maximum(eigenvalues, floor), eigenvectors
 
 
 def _centred(X, centre, sample_weight, column_scale=1.0):
@@ -307,9 +415,9 @@ def _centred(X, centre, sample_weight, column_scale=1.0):
     return centred
 
 
-def is_constant(variance, mean_square):
-    """Whether columns with these variances and mean squares are constant to rounding."""
-    return variance <= _CONSTANT * mean_square
+def is_constant(spread, magnitude):
+    """Whether columns with these standard deviations and root mean squares are constant to rounding."""
+    return spread <= _CONSTANT * magnitude
 
 
 def _largest_eigenvalue(A):

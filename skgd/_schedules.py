@@ -51,7 +51,8 @@ def learning_rate(schedule, t):
     """Step size of update number ``t`` (from 1) under ``schedule``."""
     code, eta0, power_t, alpha, t0 = schedule
     if code == OPTIMAL:
-        return 1.0 / (alpha * (t0 + t - 1.0))
+        # (t - 1) first: t0 below the rounding of t (a huge alpha) must not vanish
+        return 1.0 / (alpha * ((t - 1.0) + t0))
     if code == INVSCALING:
         return eta0 / t**power_t
     return eta0
