@@ -6,6 +6,7 @@ epoch's short last batch, a "best epoch" judged on a noisy measure, and
 epochs run after the model had arrived.
 """
 
+import pickle
 import warnings
 
 import numpy as np
@@ -159,3 +160,25 @@ def test_the_model_is_never_worse_than_the_last_iterate(Estimator, solver):
     returned, last = objective_at(model, X, y, np.ones(len(y)), list(range(points.shape[1])), points)
     assert returned <= last * (1 + 1e-12)  # equal to rounding: the later model
     assert model.best_loss_ == min(model.loss_curve_) == pytest.approx(returned, rel=1e-9)
+
+
+def test_a_rotated_design_serves_partial_fit_warm_start_and_pickling():
+    """One-row steps on star98's correlated columns descend a rotated design; the model is the raw one."""
+    X, y = _star98()
+    model = GDRegressor(solver="sgd", penalty=None, random_state=0).fit(X, y)
+    assert type(model._state.features).__name__ == "RotatedFeatures"
+    np.testing.assert_allclose(model.predict(X), X @ model.coef_ + model.intercept_, rtol=1e-9)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+    before = model.score(X, y)
+    for chunk in np.array_split(np.arange(len(y)), 3):
+        model.partial_fit(X[chunk], y[chunk])
+    assert model.score(X, y) > before - 1e-2
+    warm = GDRegressor(solver="sgd", penalty=None, warm_start=True, random_state=0).fit(X, y)
+    assert warm.fit(X, y).score(X, y) > _least_squares_r2(X, y) - 1e-3
+
+
+def test_uncorrelated_columns_need_no_rotated_copy():
+    X, y = _standard_normal(2_000, 20)
+    model = GDRegressor(solver="sgd", random_state=0).fit(X, y)
+    assert type(model._state.features).__name__ == "RawFeatures"
