@@ -86,6 +86,10 @@ class Preconditioner:
         the curvature of the most curved row's loss.
     penalty_curvature : float
         Largest eigenvalue of ``lam * P``.
+    total_curvature : float
+        Largest eigenvalue of ``P^(1/2) (S + lam I) P^(1/2)`` (1 for the
+        full ``P``, up to its jitter): with squared error, the curvature of
+        the full objective, which the sum of the two above overestimates.
     has_intercept : bool
         Whether the intercept coordinate ``c`` is descended too.
     rotate : bool
@@ -101,6 +105,7 @@ class Preconditioner:
     coef_curvature: float = 1.0
     row_curvature: float = 0.0
     penalty_curvature: float = 0.0
+    total_curvature: float = np.inf
     has_intercept: bool = False
     rotate: bool = False
 
@@ -142,7 +147,7 @@ class Preconditioner:
         n_samples = X.shape[0] if rows is None else rows.shape[0]
         max_samples = min(MAX_SAMPLES, max(MIN_SAMPLES, MAX_SAMPLE_VALUES // n_features))
         if n_samples > max_samples:
-            drawn = np.sort(rng.choice(n_samples, max_samples, replace=False))
+            drawn = _sample(rng, n_samples, max_samples)
             rows = drawn if rows is None else rows[drawn]
         elif rows is None:
             rows = slice(None)
@@ -186,6 +191,7 @@ class Preconditioner:
             rows = centred @ root
             coef_curvature = np.linalg.eigvalsh(root @ correlation @ root).max(initial=0.0)
             penalty_curvature = np.linalg.eigvalsh((root * ridge) @ root).max(initial=0.0)
+            total_curvature = np.linalg.eigvalsh(root @ (correlation + np.diag(ridge)) @ root).max(initial=0.0)
             scale_full = scale[:, None] * inverse * scale[None, :]
             scale_diag = np.diag(scale_full).copy()
             root_full = scale[:, None] * root
@@ -195,6 +201,7 @@ class Preconditioner:
             rows *= np.sqrt(inverse)
             coef_curvature = _largest_eigenvalue(rows) / sample_weight.sum()
             penalty_curvature = (ridge * inverse).max(initial=0.0)
+            total_curvature = np.inf
             scale_full = np.empty((0, 0))
             scale_diag = scale**2 * inverse
             root_full = np.empty((0, 0))
@@ -208,6 +215,7 @@ class Preconditioner:
             coef_curvature=float(coef_curvature),
             row_curvature=float(row_norms.max(initial=0.0)),
             penalty_curvature=float(penalty_curvature),
+            total_curvature=float(total_curvature),
             has_intercept=fit_intercept,
             rotate=rotate,
         )
@@ -223,7 +231,7 @@ class Preconditioner:
         empty = np.empty((0, 0))
         return rotation, Preconditioner(
             self.shift @ rotation, eigenvalues, empty, np.sqrt(eigenvalues), empty, self.coef_curvature,
-            self.row_curvature, self.penalty_curvature, self.has_intercept,
+            self.row_curvature, self.penalty_curvature, self.total_curvature, self.has_intercept,
         )
 
     def arrays(self):
@@ -243,8 +251,13 @@ class Preconditioner:
         """
         intercept = 1.0 if self.has_intercept else 0.0
         # The penalty curves the coefficients only, never the intercept.
-        full_batch = max(loss_curvature * self.coef_curvature + self.penalty_curvature,
-                         loss_curvature * intercept)
+        # c A + B for a loss of curvature c, with A + B of largest eigenvalue
+        # total_curvature: at most c (A + B) for c >= 1, c (A + B) + (1 - c) B below
+        coefficients = min(
+            loss_curvature * self.coef_curvature + self.penalty_curvature,
+            loss_curvature * self.total_curvature + max(1.0 - loss_curvature, 0.0) * self.penalty_curvature,
+        )
+        full_batch = max(coefficients, loss_curvature * intercept)
         one_row = loss_curvature * self.row_curvature + self.penalty_curvature
         if np.isinf(n_samples):
             weight = 1.0 / batch_size
@@ -405,6 +418,21 @@ def _positive_eigen(matrix):
         eigenvectors, eigenvalues, _ = np.linalg.svd(matrix)
     floor = max(_JITTER, matrix.shape[0] * np.finfo(float).eps * eigenvalues.max(initial=0.0))
     return np.maximum(eigenvalues, floor), eigenvectors
+
+
+def _sample(rng, n, m):
+    """``m`` distinct indices below ``n``, drawn uniformly by ``rng``, in increasing order.
+
+    Without permuting all ``n`` (as ``rng.choice(n, m, replace=False)``
+    does): the distinct values of about ``m`` uniform draws are a uniform
+    subset of their size, topped up, then thinned to ``m`` at random.
+    """
+    if 4 * m >= n:
+        return np.sort(rng.permutation(n)[:m])
+    drawn = np.unique(rng.randint(0, n, size=m + m // 8))
+    while drawn.size < m:
+        drawn = np.union1d(drawn, rng.randint(0, n, size=m - drawn.size + m // 64 + 1))
+    return np.sort(rng.choice(drawn, m, replace=False))
 
 
 def _centred(X, centre, sample_weight, column_scale=1.0):

@@ -15,6 +15,7 @@ from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.preprocessing import PolynomialFeatures
 
 from skgd import GDPolynomialRegressor, GDRegressor
+from skgd._preconditioning import _sample
 from skgd.plotting import objective_at
 
 from _shared import ESTIMATORS, SOLVERS
@@ -182,3 +183,25 @@ def test_uncorrelated_columns_need_no_rotated_copy():
     X, y = _standard_normal(2_000, 20)
     model = GDRegressor(solver="sgd", random_state=0).fit(X, y)
     assert type(model._state.features).__name__ == "RawFeatures"
+
+
+@pytest.mark.parametrize("n, m", [(100, 10), (1_000, 20), (1_000_000, 20_000)])
+def test_the_auto_sample_is_uniform_distinct_and_sorted(n, m):
+    """The rows 'auto' estimates its statistics on: a uniform m-subset, drawn without permuting all n."""
+    rng = np.random.RandomState(0)
+    drawn = _sample(rng, n, m)
+    assert drawn.shape == (m,) and np.all(np.diff(drawn) > 0) and 0 <= drawn[0] and drawn[-1] < n
+    if n <= 1_000:  # each index is drawn with probability m / n
+        counts = np.zeros(n)
+        for _ in range(2_000):
+            counts[_sample(rng, n, m)] += 1
+        expected = 2_000 * m / n
+        assert np.abs(counts - expected).max() < 6 * np.sqrt(expected)
+
+
+def test_the_full_batch_step_is_sized_by_the_penalised_curvature():
+    """With the full preconditioner, data and penalty curvatures add to 1: one step lands on the ridge optimum."""
+    X, y = _penalty_heavy(20_000, 10)
+    model = GDRegressor(solver="batch", random_state=0).fit(X, y)
+    assert model._state.base_eta == pytest.approx(1.0, rel=1e-6)
+    assert model.n_iter_ <= 3 and _suboptimality(model, X, y) < 1e-6
