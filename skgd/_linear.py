@@ -21,7 +21,7 @@ from ._losses import CURVATURE, LOSS_CODES, ROBUST
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
-from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state
+from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state, rule_tuple
 
 AUTO_BATCH_SIZE = 200
 # Rows of a recorded path converted to the units of coef_ at a time.
@@ -547,8 +547,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             schedule=(schedule_code, float(self.eta0), float(self.power_t), float(self.alpha), t0),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            rule=(RULE_CODES[self.optimizer], float(self.momentum), float(self.beta_1),
-                  float(self.beta_2), float(self.stability_epsilon)),
+            rule=rule_tuple(RULE_CODES[self.optimizer], self.momentum, self.beta_1,
+                            self.beta_2, self.stability_epsilon),
             # averaging begins once ``average`` rows have been seen
             average_from=-(-int(self.average) // batch_size),
             restart=self.learning_rate == "auto" and self.optimizer in MOMENTUM_RULES,
