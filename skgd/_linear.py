@@ -13,6 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._array_api import check_numpy_namespace
+from ._arrays import kernel_array
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES
@@ -368,6 +370,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params(for_partial_fit=False)
+        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._fit(X, y, sample_weight)
         return self
@@ -426,6 +429,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         self._check_params(for_partial_fit=True)
+        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._partial_fit(X, y, sample_weight, first_call=not hasattr(self, "_state"))
         return self
@@ -475,7 +479,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_numpy_namespace(self, X)
+        X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
         return linear_predictions(X, self.coef_, self.intercept_)
 
     def _check_params(self, for_partial_fit):
@@ -493,7 +498,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         X, y = validate_data(
             self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True, reset=reset
         )
-        y = y.astype(np.float64, copy=False)
+        # read-only views, so that read-only input compiles nothing new (see _arrays)
+        X, y = kernel_array(X), kernel_array(y.astype(np.float64, copy=False))
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=sample_weight is not None
         )

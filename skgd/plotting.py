@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._arrays import kernel_array
 from ._kernels import weighted_loss_sum
 from ._losses import LOSS_CODES
 from ._penalties import penalty_strengths, penalty_value
@@ -386,7 +387,8 @@ class DescentPathDisplay:
                 )
             if estimator.coef_.shape != reference.coef_.shape:
                 raise ValueError("The estimators must have as many coefficients as each other.")
-        X, y = validate_data(reference, X, y, reset=False, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(reference, X, y, reset=False, y_numeric=True, dtype=np.float64, order="C")
+        X, y = kernel_array(X), kernel_array(y)  # the types the fit compiled the kernels for
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         indices = _coordinate_indices(reference, coefs)
         paths = [
