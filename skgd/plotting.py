@@ -118,7 +118,7 @@ class LossCurveDisplay:
                 )
                 self.validation_lines_.append(validation_line)
         if log_scale:
-            ax.set_yscale("log")
+            _log_y_axis(ax)
         ax.set_xlabel("epoch")
         ax.set_ylabel("objective (loss_curve_)")
         if self.labels is not None or self.validation_lines_:
@@ -435,6 +435,23 @@ def objective_at(estimator, X, y, sample_weight, indices, points):
         total = weighted_loss_sum(design, y, sample_weight, coef, intercept, loss)
         values[k] = total / sample_weight.sum() + penalty_value(features.to_internal(coef, intercept)[0], *strengths)
     return values
+
+
+def _log_y_axis(ax):
+    """Make the y axis of ``ax`` logarithmic, with several ticks labelled in plain numbers.
+
+    Matplotlib labels the powers of ten only, so that a curve spanning a
+    decade or less gets one or two labels. Within a decade the ticks are
+    evenly spaced round numbers; over more, 1, 2 and 5 times the powers of
+    ten.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6) if high < 10 * low else LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
 
 
 def _final_step(estimator):

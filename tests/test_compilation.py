@@ -74,3 +74,35 @@ def test_kernel_array_copies_only_what_is_not_c_ordered():
     assert fortran.flags.c_contiguous and not fortran.flags.writeable
     np.testing.assert_array_equal(fortran, X)
     assert X.flags.writeable  # the caller's array is left as it was
+
+
+DEMO = """
+import sys
+from skgd import __main__ as demo
+from test_compilation import _n_specialisations
+
+def counted(model, X, y):
+    before = _n_specialisations()
+    result = original(model, X, y)
+    print("new specialisations", _n_specialisations() - before)
+    return result
+
+original, demo._timed_fit = demo._timed_fit, counted
+demo.main(sys.argv[1])
+"""
+
+
+def test_demo_compiles_and_loads_no_kernel_in_its_timed_fits(tmp_path):
+    """Its warm-up compiles, or loads from the cache, every kernel the timed fits run.
+
+    In a fresh process, where loading a cached kernel adds its
+    specialisation too, so that a kernel the warm-up missed is counted.
+    """
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(__file__), *sys.path]))
+    result = subprocess.run([sys.executable, "-c", DEMO, str(tmp_path / "curves.png")], env=env,
+                            capture_output=True, text=True, check=True)
+    counts = [line for line in result.stdout.splitlines() if line.startswith("new specialisations")]
+    assert counts == ["new specialisations 0"] * 4

@@ -229,6 +229,21 @@ def test_displays_take_a_fitted_pipeline_as_its_final_step():
         LossCurveDisplay.from_estimator(unfitted)
 
 
+@pytest.mark.parametrize("curves", [
+    [[2900.0, 1600.0, 1450.0, 1440.0], [3000.0, 1500.0, 1440.0]],   # the demo's: within a decade
+    [[1e4, 1e2, 3.0, 1.0]],
+])
+def test_log_scale_labels_several_ticks_in_plain_numbers(curves):
+    display = LossCurveDisplay(loss_curves=curves).plot(log_scale=True)
+    display.figure_.canvas.draw()
+    low, high = display.ax_.get_ylim()
+    labels = [tick.label1.get_text() for tick in display.ax_.yaxis.get_major_ticks()
+              if low <= tick.get_loc() <= high and tick.label1.get_text()]
+    assert display.ax_.get_yscale() == "log"
+    assert len(labels) >= 3
+    assert all(float(label) > 0 for label in labels)  # plain numbers, not 10^k
+
+
 def test_descent_path_display_has_a_colour_bar_of_the_objective():
     X, y = make_regression_data(n_samples=40, n_features=1)
     model = GDRegressor(store_path="epoch", max_iter=5, tol=None).fit(X, y)
