@@ -1,4 +1,4 @@
-"""``python -m skgd``: fit the three solvers on the diabetes data, compare them, and plot their loss curves.
+"""``python -m skgd`` or ``skgd-demo``: fit the three solvers on the diabetes data, compare them, and plot their loss curves.
 
 The plot goes to ``skgd_demo_loss_curves.png`` in the current directory (or
 the path given as the first argument), when matplotlib is installed
@@ -74,5 +74,10 @@ def _plot(models, optimum, png):
     return f"Loss curves of the three solvers saved to {png.resolve()}"
 
 
-if __name__ == "__main__":
+def cli():
+    """The ``skgd-demo`` command: :func:`main`, with the PNG's path as an optional argument."""
     main(*sys.argv[1:2])
+
+
+if __name__ == "__main__":
+    cli()
