@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
+from ._arrays import kernel_array
 from ._preconditioning import Moments, is_constant
 
 # Values (float64) in one chunk of expanded rows: 2 MiB, about a CPU's L2
@@ -166,7 +167,7 @@ class RotatedFeatures:
         step = max(1, CHUNK_VALUES // max(1, rows.shape[1]))
         for start in range(0, rows.shape[0], step):
             np.matmul(rows[start:start + step], self.rotation, out=rotated[start:start + step])
-        return rotated
+        return kernel_array(rotated)  # the type X's kernels are compiled for
 
     def unstandardised(self):
         return self.inner.unstandardised()

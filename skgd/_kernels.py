@@ -34,6 +34,7 @@ kernel to.
 
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
 from ._losses import loss_derivative, loss_derivatives, loss_value, loss_values
 from ._penalties import penalty_derivative, penalty_gradient
@@ -42,6 +43,7 @@ from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
 from ._update_rules import (
     ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_update,
+    static_rule_code,
 )
 
 # Below this, the weight scale of one-row updates is folded into the
@@ -389,13 +391,24 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
     return intercept
 
 
-@njit(cache=True, inline="always")
 def _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
     """One row's update of ``coef`` under a rule other than plain, with a diagonal ``W``; returns ``shift @ step``.
 
     Each rule gets its own copy of the loop, its code a constant, so that
-    the compiler drops the other rules' branches from it.
+    the compiler drops the other rules' branches from it. Compiled for a
+    rule known from its type (see ``_update_rules.rule_tuple``), only that
+    rule's copy is compiled.
     """
+    raise NotImplementedError("compiled only")
+
+
+@overload(_one_row_step, inline="always")
+def _compiled_one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
+    code = static_rule_code(rule)
+    return _any_row_step if code is None else _ROW_STEPS[code]
+
+
+def _any_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
     code, momentum, beta_1, beta_2, eps = rule
     args = (X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections)
     if code == MOMENTUM:
@@ -407,6 +420,17 @@ def _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, se
     if code == RMSPROP:
         return _one_row_loop((RMSPROP, momentum, beta_1, beta_2, eps), args)
     return _one_row_loop((ADAM, momentum, beta_1, beta_2, eps), args)
+
+
+def _no_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
+    return 0.0  # the plain rule takes its own branch
+
+
+def _rule_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
+    return _one_row_loop(rule, (X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections))
+
+
+_ROW_STEPS = (_no_row_step,) + (_rule_row_step,) * 5
 
 
 @njit(cache=True, inline="always")

@@ -13,6 +13,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
+from ._array_api import check_numpy_namespace
+from ._arrays import kernel_array
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES, RotatedFeatures
@@ -21,7 +23,7 @@ from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
-from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state
+from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state, rule_tuple
 
 AUTO_BATCH_SIZE = 200
 # Under 'auto', a fit's step has the gradient-noise part of its curvature
@@ -385,6 +387,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._check_params(for_partial_fit=False)
+        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._fit(X, y, sample_weight)
         return self
@@ -446,6 +449,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             The updated estimator.
         """
         self._check_params(for_partial_fit=True)
+        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._partial_fit(X, y, sample_weight, first_call=not hasattr(self, "_state"))
         return self
@@ -495,7 +499,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_numpy_namespace(self, X)
+        X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
         return linear_predictions(X, self.coef_, self.intercept_)
 
     def _check_params(self, for_partial_fit):
@@ -522,6 +527,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         # y given as strings is converted only now: check it again as numbers
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         self._check_target_magnitude(y)
+        # read-only views, so that read-only input compiles nothing new (see _arrays)
+        X, y = kernel_array(X), kernel_array(y)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True, copy=sample_weight is not None
         )
@@ -606,8 +613,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             schedule=(schedule_code, float(self.eta0), float(self.power_t), float(self.alpha), t0),
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
-            rule=(RULE_CODES[self.optimizer], float(self.momentum), float(self.beta_1),
-                  float(self.beta_2), float(self.stability_epsilon)),
+            rule=rule_tuple(RULE_CODES[self.optimizer], self.momentum, self.beta_1,
+                            self.beta_2, self.stability_epsilon),
             # averaging begins once ``average`` rows have been seen
             average_from=-(-int(self.average) // batch_size),
             restart=self.learning_rate == "auto" and self.optimizer in MOMENTUM_RULES,

@@ -7,6 +7,8 @@ from sklearn.preprocessing import PolynomialFeatures
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._array_api import check_numpy_namespace
+from ._arrays import kernel_array
 from ._docstrings import entries, fill
 from ._features import PolynomialFeatureMap
 from ._linear import GDRegressor
@@ -157,7 +159,8 @@ class GDPolynomialRegressor(GDRegressor):
             Predicted values.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        check_numpy_namespace(self, X)
+        X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
         monomials = self._state.features.unstandardised().design(X, lazy=True)
         return monomials @ self.coef_ + self.intercept_
 

@@ -28,8 +28,11 @@ RMSProp Hinton's (with ``b2`` as its decay), Adam Kingma and Ba's.
 it per coordinate on floats, the NumPy reference on whole arrays.
 """
 
+from collections import namedtuple
+
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 PLAIN = 0
 MOMENTUM = 1
@@ -71,9 +74,13 @@ def adam_corrections(decay_1, decay_2):
     return 1.0 / (1.0 - decay_1), 1.0 / np.sqrt(1.0 - decay_2)
 
 
-@njit(cache=True, inline="always")
 def rule_update(rule, m, s, g, corrections):
     """One update of one coordinate (or, in NumPy, of an array of them).
+
+    In Python it runs the rule's function from :data:`RULE_STEPS`; in
+    compiled code it is that function itself when the rule is known from
+    its type (a tuple of :func:`rule_tuple`, or one whose code is a
+    constant), so that a kernel compiles only the rule it runs.
 
     Parameters
     ----------
@@ -91,22 +98,102 @@ def rule_update(rule, m, s, g, corrections):
     u, m, s
         The direction (the step is ``eta * u``) and the new state.
     """
-    code, momentum, beta_1, beta_2, eps = rule
-    if code == MOMENTUM:
-        m = momentum * m + g
-        return m, m, s
-    if code == NESTEROV:
-        m = momentum * m + g
-        return g + momentum * m, m, s
-    if code == ADAGRAD:
-        s = s + g * g
-        return g / (np.sqrt(s) + eps), m, s
-    if code == RMSPROP:
-        s = beta_2 * s + (1.0 - beta_2) * (g * g)
-        return g / (np.sqrt(s) + eps), m, s
-    if code == ADAM:
-        m = beta_1 * m + (1.0 - beta_1) * g
-        s = beta_2 * s + (1.0 - beta_2) * (g * g)
-        # m_hat / (sqrt(s_hat) + eps), with one division and one root
-        return (m * corrections[0]) / (np.sqrt(s) * corrections[1] + eps), m, s
+    return RULE_STEPS[rule[0]].py_func(rule, m, s, g, corrections)
+
+
+# The name the NumPy reference and the tests use for the Python version.
+rule_update.py_func = rule_update
+
+
+@njit(inline="always")
+def _plain(rule, m, s, g, corrections):
     return g, m, s
+
+
+@njit(inline="always")
+def _momentum(rule, m, s, g, corrections):
+    m = rule[1] * m + g
+    return m, m, s
+
+
+@njit(inline="always")
+def _nesterov(rule, m, s, g, corrections):
+    m = rule[1] * m + g
+    return g + rule[1] * m, m, s
+
+
+@njit(inline="always")
+def _adagrad(rule, m, s, g, corrections):
+    s = s + g * g
+    return g / (np.sqrt(s) + rule[4]), m, s
+
+
+@njit(inline="always")
+def _rmsprop(rule, m, s, g, corrections):
+    s = rule[3] * s + (1.0 - rule[3]) * (g * g)
+    return g / (np.sqrt(s) + rule[4]), m, s
+
+
+@njit(inline="always")
+def _adam(rule, m, s, g, corrections):
+    m = rule[2] * m + (1.0 - rule[2]) * g
+    s = rule[3] * s + (1.0 - rule[3]) * (g * g)
+    # m_hat / (sqrt(s_hat) + eps), with one division and one root
+    return (m * corrections[0]) / (np.sqrt(s) * corrections[1] + rule[4]), m, s
+
+
+# Each rule's update, indexed by its code.
+RULE_STEPS = (_plain, _momentum, _nesterov, _adagrad, _rmsprop, _adam)
+
+
+def _any_rule(rule, m, s, g, corrections):
+    """:func:`rule_update` for a rule known only at run time."""
+    code = rule[0]
+    if code == MOMENTUM:
+        return _momentum(rule, m, s, g, corrections)
+    if code == NESTEROV:
+        return _nesterov(rule, m, s, g, corrections)
+    if code == ADAGRAD:
+        return _adagrad(rule, m, s, g, corrections)
+    if code == RMSPROP:
+        return _rmsprop(rule, m, s, g, corrections)
+    if code == ADAM:
+        return _adam(rule, m, s, g, corrections)
+    return _plain(rule, m, s, g, corrections)
+
+
+@overload(rule_update, inline="always")
+def _compiled_rule_update(rule, m, s, g, corrections):
+    """In compiled code, the rule's own update when its type tells which; else all six behind a branch."""
+    code = static_rule_code(rule)
+    return _any_rule if code is None else RULE_STEPS[code].py_func
+
+
+def static_rule_code(rule_type):
+    """The rule's code if the numba type of a rule tuple fixes it, else None."""
+    if isinstance(rule_type, types.BaseNamedTuple) and rule_type.instance_class in _TUPLE_CODES:
+        return _TUPLE_CODES[rule_type.instance_class]
+    first = rule_type.types[0] if isinstance(rule_type, types.BaseTuple) else None
+    return first.literal_value if isinstance(first, types.IntegerLiteral) else None
+
+
+# A rule tuple of its own type for each rule: the kernels are compiled once
+# per rule, each with only that rule's arithmetic.
+_FIELDS = ("code", "momentum", "beta_1", "beta_2", "stability_epsilon")
+PlainRule = namedtuple("PlainRule", _FIELDS)
+MomentumRule = namedtuple("MomentumRule", _FIELDS)
+NesterovRule = namedtuple("NesterovRule", _FIELDS)
+AdagradRule = namedtuple("AdagradRule", _FIELDS)
+RmspropRule = namedtuple("RmspropRule", _FIELDS)
+AdamRule = namedtuple("AdamRule", _FIELDS)
+_RULE_TUPLES = (PlainRule, MomentumRule, NesterovRule, AdagradRule, RmspropRule, AdamRule)
+_TUPLE_CODES = {cls: code for code, cls in enumerate(_RULE_TUPLES)}
+
+
+def rule_tuple(code, momentum, beta_1, beta_2, stability_epsilon):
+    """The rule ``(code, momentum, beta_1, beta_2, stability_epsilon)`` as the kernels take it.
+
+    A tuple of the rule's own type, so that each kernel is compiled for one
+    rule only; it compares equal to the plain tuple.
+    """
+    return _RULE_TUPLES[code](code, float(momentum), float(beta_1), float(beta_2), float(stability_epsilon))

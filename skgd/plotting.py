@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._arrays import kernel_array
 from ._kernels import weighted_loss_sum
 from ._losses import LOSS_CODES
 from ._penalties import penalty_strengths, penalty_value
@@ -22,14 +23,18 @@ class LossCurveDisplay:
 
     Build it with :meth:`from_estimator` or :meth:`from_estimators`; each
     curve is an estimator's ``loss_curve_``, and with early stopping its
-    ``validation_scores_`` are drawn too, on a second y axis.
+    ``validation_scores_`` are drawn too, dashed, in a colour of their own,
+    on a second y axis, with a legend that tells the curves apart. A
+    fitted :class:`~sklearn.pipeline.Pipeline` stands for its final step.
 
     Parameters
     ----------
     loss_curves : list of array-like
         One objective value per epoch, for each curve.
     labels : list of str or None, default=None
-        Legend entry of each curve; None draws no legend.
+        Legend entry of each curve; None draws no legend, unless validation
+        scores are drawn (the curves are then named "objective" and
+        "validation R²").
     validation_scores : list of (array-like or None) or None, default=None
         Validation R² per epoch of each curve, where there is one.
 
@@ -45,7 +50,8 @@ class LossCurveDisplay:
         Second y axis (sharing ``ax_``'s x axis) of the validation scores,
         if any were drawn.
     validation_lines_ : list of matplotlib Line2D
-        The validation curves drawn (dashed, in their curve's colour).
+        The validation curves drawn (dashed, each in a colour no objective
+        curve has).
 
     Examples
     --------
@@ -96,24 +102,26 @@ class LossCurveDisplay:
                 f"{len(scores)} validation score lists; they must be as many."
             )
         self.lines_, self.validation_lines_, self.validation_ax_ = [], [], None
-        for curve, label, score in zip(self.loss_curves, labels, scores):
+        n_curves = len(self.loss_curves)
+        for k, (curve, label, score) in enumerate(zip(self.loss_curves, labels, scores)):
             epochs = np.arange(1, len(curve) + 1)
-            (line,) = ax.plot(epochs, curve, label=label)
+            (line,) = ax.plot(epochs, curve, label="objective" if label is None else label)
             self.lines_.append(line)
             if show_validation and score is not None:
                 if self.validation_ax_ is None:
                     self.validation_ax_ = ax.twinx()
                     self.validation_ax_.set_ylabel("validation R²")
-                name = None if label is None else f"{label} (validation R²)"
+                name = "validation R²" if label is None else f"{label} (validation R²)"
+                # the colour cycle's entries after those of the objective curves
                 (validation_line,) = self.validation_ax_.plot(
-                    epochs, score, linestyle="--", color=line.get_color(), label=name
+                    epochs, score, linestyle="--", color=f"C{(n_curves + k) % 10}", label=name
                 )
                 self.validation_lines_.append(validation_line)
         if log_scale:
-            ax.set_yscale("log")
+            _log_y_axis(ax)
         ax.set_xlabel("epoch")
         ax.set_ylabel("objective (loss_curve_)")
-        if self.labels is not None:
+        if self.labels is not None or self.validation_lines_:
             handles = self.lines_ + self.validation_lines_
             ax.legend(handles, [h.get_label() for h in handles])
         self.ax_, self.figure_ = ax, ax.figure
@@ -125,10 +133,12 @@ class LossCurveDisplay:
 
         Parameters
         ----------
-        estimator : GDRegressor or GDPolynomialRegressor
-            A fitted estimator (anything with ``loss_curve_``).
+        estimator : GDRegressor or GDPolynomialRegressor, or a Pipeline
+            A fitted estimator (anything with ``loss_curve_``), or a fitted
+            pipeline that ends with one.
         label : str or None, default=None
-            Legend entry; None draws no legend.
+            Legend entry; None draws no legend (unless validation scores
+            are drawn).
         ax, log_scale, show_validation
             As for :meth:`from_estimators`.
 
@@ -136,6 +146,7 @@ class LossCurveDisplay:
         -------
         display : LossCurveDisplay
         """
+        check_matplotlib_support(f"{cls.__name__}.from_estimator")
         return cls.from_estimators(
             [estimator], labels=None if label is None else [label], ax=ax,
             log_scale=log_scale, show_validation=show_validation,
@@ -148,7 +159,8 @@ class LossCurveDisplay:
         Parameters
         ----------
         estimators : list of fitted estimators
-            For example the three solvers, or three learning rates.
+            For example the three solvers, or three learning rates; a
+            fitted pipeline stands for its final step.
         labels : list of str or None, default=None
             Legend entries; None names each estimator by the parameters in
             which it differs from the others (its class name if none does).
@@ -164,6 +176,7 @@ class LossCurveDisplay:
         display : LossCurveDisplay
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimators")
+        estimators = [_final_step(estimator) for estimator in estimators]
         for estimator in estimators:
             check_is_fitted(estimator, "loss_curve_")
         if labels is None and len(estimators) > 1:
@@ -186,7 +199,10 @@ class DescentPathDisplay:
     or any two coefficients (or a coefficient and the intercept), the
     others held at their fitted values. Over its contours go the points
     that the estimator recorded (fit it with ``store_path='epoch'`` or
-    ``'step'``), joined in order, from a hollow circle at the start.
+    ``'step'``), joined in order, from a hollow circle at the start. A
+    colour bar gives the objective of the contours. A fitted
+    :class:`~sklearn.pipeline.Pipeline` stands for its final step, drawn
+    on the data its earlier steps make of ``X``.
 
     Build it with :meth:`from_estimator` or :meth:`from_estimators`.
 
@@ -213,6 +229,8 @@ class DescentPathDisplay:
         Figure containing ``ax_``.
     contour_ : matplotlib QuadContourSet
         The contour lines of ``objective``.
+    colorbar_ : matplotlib Colorbar
+        The colour bar of the contours' objective values.
     lines_ : list of matplotlib Line2D
         The paths, in the order of ``paths``.
 
@@ -271,6 +289,7 @@ class DescentPathDisplay:
             low, high = np.min(self.objective), np.max(self.objective)
             levels = low + np.geomspace(1e-3 * (high - low), high - low, int(levels)) if high > low else None
         self.contour_ = ax.contour(self.grid_x, self.grid_y, self.objective, levels=levels, cmap="viridis")
+        self.colorbar_ = ax.figure.colorbar(self.contour_, ax=ax, label="objective")
         self.lines_ = []
         for path, label in zip(self.paths, labels):
             (line,) = ax.plot(path[:, 0], path[:, 1], marker=".", markersize=4, linewidth=1, label=label)
@@ -290,11 +309,13 @@ class DescentPathDisplay:
 
         Parameters
         ----------
-        estimator : GDRegressor or GDPolynomialRegressor
-            Fitted with ``store_path='epoch'`` or ``'step'``.
+        estimator : GDRegressor or GDPolynomialRegressor, or a Pipeline
+            Fitted with ``store_path='epoch'`` or ``'step'``, or a fitted
+            pipeline that ends with one.
         X : array-like of shape (n_samples, n_features)
             The training data the objective is computed on (with early
-            stopping, the rows the fit trained on, to see its objective).
+            stopping, the rows the fit trained on, to see its objective);
+            for a pipeline, its input, which the earlier steps transform.
         y : array-like of shape (n_samples,)
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -319,6 +340,7 @@ class DescentPathDisplay:
         -------
         display : DescentPathDisplay
         """
+        check_matplotlib_support(f"{cls.__name__}.from_estimator")
         return cls.from_estimators(
             [estimator], X, y, sample_weight=sample_weight, coefs=coefs,
             labels=None if label is None else [label], grid_resolution=grid_resolution,
@@ -338,7 +360,9 @@ class DescentPathDisplay:
         Parameters
         ----------
         estimators : list of fitted estimators
-            Each fitted with ``store_path='epoch'`` or ``'step'``.
+            Each fitted with ``store_path='epoch'`` or ``'step'``; a fitted
+            pipeline stands for its final step (all must then share the
+            first one's earlier steps, which transform ``X``).
         X, y, sample_weight, coefs, grid_resolution, extent, ax, levels
             As for :meth:`from_estimator`.
         labels : list of str or None, default=None
@@ -350,6 +374,9 @@ class DescentPathDisplay:
         display : DescentPathDisplay
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimators")
+        if hasattr(estimators[0], "steps"):
+            X = estimators[0][:-1].transform(X)
+        estimators = [_final_step(estimator) for estimator in estimators]
         reference = estimators[0]
         for estimator in estimators:
             check_is_fitted(estimator)
@@ -360,7 +387,8 @@ class DescentPathDisplay:
                 )
             if estimator.coef_.shape != reference.coef_.shape:
                 raise ValueError("The estimators must have as many coefficients as each other.")
-        X, y = validate_data(reference, X, y, reset=False, y_numeric=True, dtype=np.float64)
+        X, y = validate_data(reference, X, y, reset=False, y_numeric=True, dtype=np.float64, order="C")
+        X, y = kernel_array(X), kernel_array(y)  # the types the fit compiled the kernels for
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         indices = _coordinate_indices(reference, coefs)
         paths = [
@@ -407,6 +435,31 @@ def objective_at(estimator, X, y, sample_weight, indices, points):
         total = weighted_loss_sum(design, y, sample_weight, coef, intercept, loss)
         values[k] = total / sample_weight.sum() + penalty_value(features.to_internal(coef, intercept)[0], *strengths)
     return values
+
+
+def _log_y_axis(ax):
+    """Make the y axis of ``ax`` logarithmic, with several ticks labelled in plain numbers.
+
+    Matplotlib labels the powers of ten only, so that a curve spanning a
+    decade or less gets one or two labels. Within a decade the ticks are
+    evenly spaced round numbers; over more, 1, 2 and 5 times the powers of
+    ten.
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    ax.set_yscale("log")
+    low, high = ax.get_ylim()
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=6) if high < 10 * low else LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def _final_step(estimator):
+    """The estimator a display draws: a pipeline's final step, or the estimator itself."""
+    if hasattr(estimator, "steps"):
+        check_is_fitted(estimator)
+        return estimator[-1]
+    return estimator
 
 
 def _coordinate_indices(estimator, coefs):

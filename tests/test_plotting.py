@@ -65,7 +65,7 @@ def test_loss_curve_display_draws_validation_scores_on_a_second_axis():
     (validation,) = display.validation_lines_
     np.testing.assert_array_equal(validation.get_ydata(), model.validation_scores_)
     assert validation.axes is display.validation_ax_ is not display.ax_
-    assert validation.get_color() == display.lines_[0].get_color()
+    assert matplotlib.colors.to_hex(validation.get_color()) != matplotlib.colors.to_hex(display.lines_[0].get_color())
     hidden = LossCurveDisplay.from_estimator(model, show_validation=False)
     assert hidden.validation_ax_ is None
 
@@ -176,6 +176,80 @@ def test_missing_matplotlib_gives_scikit_learns_error(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match="LossCurveDisplay.plot requires matplotlib"):
         LossCurveDisplay(loss_curves=[[1.0, 0.5]]).plot()
+
+
+@pytest.mark.parametrize("method", ["from_estimator", "from_estimators"])
+@pytest.mark.parametrize("Display", [LossCurveDisplay, DescentPathDisplay])
+def test_missing_matplotlib_error_names_the_method_called(monkeypatch, Display, method):
+    import sys
+
+    X, y = make_regression_data(n_samples=40, n_features=1)
+    model = GDRegressor(store_path="epoch", max_iter=3, tol=None).fit(X, y)
+    data = () if Display is LossCurveDisplay else (X, y)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(ImportError, match=rf"^{Display.__name__}\.{method} requires matplotlib"):
+        getattr(Display, method)(model if method == "from_estimator" else [model], *data)
+
+
+def test_validation_curve_has_its_own_colour_and_a_legend():
+    """With early stopping and no labels, both curves are named in a legend, in different colours."""
+    X, y = make_regression_data(n_samples=200)
+    model = GDRegressor(early_stopping=True, random_state=0).fit(X, y)
+    display = LossCurveDisplay.from_estimator(model)
+    (line,), (validation,) = display.lines_, display.validation_lines_
+    colours = {matplotlib.colors.to_hex(artist.get_color()) for artist in (line, validation)}
+    assert len(colours) == 2
+    legend = display.ax_.get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["objective", "validation R²"]
+    two = [GDRegressor(early_stopping=True, random_state=seed).fit(X, y) for seed in (0, 1)]
+    several = LossCurveDisplay.from_estimators(two)
+    drawn = several.lines_ + several.validation_lines_
+    assert len({matplotlib.colors.to_hex(artist.get_color()) for artist in drawn}) == 4
+
+
+def test_displays_take_a_fitted_pipeline_as_its_final_step():
+    """As scikit-learn's displays do; the path is drawn on the data the earlier steps make of X."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_regression_data(n_samples=60, n_features=1)
+    pipeline = make_pipeline(StandardScaler(), GDRegressor(store_path="epoch", random_state=0)).fit(10 * X, y)
+    model = pipeline[-1]
+    curves = LossCurveDisplay.from_estimator(pipeline)
+    np.testing.assert_array_equal(curves.lines_[0].get_ydata(), model.loss_curve_)
+    path = DescentPathDisplay.from_estimator(pipeline, 10 * X, y)
+    np.testing.assert_array_equal(path.lines_[0].get_xydata(),
+                                  np.column_stack([model.coef_path_[:, 0], model.intercept_path_]))
+    direct = DescentPathDisplay.from_estimator(model, pipeline[0].transform(10 * X), y)
+    np.testing.assert_allclose(path.objective, direct.objective)
+    unfitted = make_pipeline(StandardScaler(), GDRegressor())
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        LossCurveDisplay.from_estimator(unfitted)
+
+
+@pytest.mark.parametrize("curves", [
+    [[2900.0, 1600.0, 1450.0, 1440.0], [3000.0, 1500.0, 1440.0]],   # the demo's: within a decade
+    [[1e4, 1e2, 3.0, 1.0]],
+])
+def test_log_scale_labels_several_ticks_in_plain_numbers(curves):
+    display = LossCurveDisplay(loss_curves=curves).plot(log_scale=True)
+    display.figure_.canvas.draw()
+    low, high = display.ax_.get_ylim()
+    labels = [tick.label1.get_text() for tick in display.ax_.yaxis.get_major_ticks()
+              if low <= tick.get_loc() <= high and tick.label1.get_text()]
+    assert display.ax_.get_yscale() == "log"
+    assert len(labels) >= 3
+    assert all(float(label) > 0 for label in labels)  # plain numbers, not 10^k
+
+
+def test_descent_path_display_has_a_colour_bar_of_the_objective():
+    X, y = make_regression_data(n_samples=40, n_features=1)
+    model = GDRegressor(store_path="epoch", max_iter=5, tol=None).fit(X, y)
+    display = DescentPathDisplay.from_estimator(model, X, y)
+    assert display.colorbar_.mappable is display.contour_
+    assert display.colorbar_.ax.get_ylabel() == "objective"
 
 
 def test_demo_saves_the_loss_curves_of_the_three_solvers(tmp_path, capsys):

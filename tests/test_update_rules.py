@@ -10,6 +10,7 @@ import warnings
 
 import numpy as np
 import pytest
+from numba import njit, typeof
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 
@@ -19,7 +20,9 @@ from skgd._kernels import batch_epoch, minibatch_epoch, minibatch_epoch_referenc
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
-from skgd._update_rules import FIRST, RULE_CODES, adam_corrections, new_state, rule_update
+from skgd._update_rules import (
+    FIRST, RULE_CODES, adam_corrections, new_state, rule_tuple, rule_update, static_rule_code,
+)
 
 from _shared import ESTIMATORS, SOLVERS, lstsq_fit, make_regression_data, r2
 
@@ -114,22 +117,46 @@ def test_rule_follows_its_published_update_step_by_step(rule, implementation):
     assert not np.allclose(expected, 0.0)
 
 
+@njit
+def _compiled_rule_update(rule, m, s, g, corrections):
+    return rule_update(rule, m, s, g, corrections)
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["any-rule", "rule-tuple"])
 @pytest.mark.parametrize("rule", RULES)
-def test_rule_update_is_one_function_for_floats_and_arrays(rule):
-    """The compiled kernels call it on each coordinate, the reference on whole arrays: same state, same steps."""
+def test_rule_update_is_one_function_for_floats_and_arrays(rule, typed):
+    """The compiled kernels call it on each coordinate, the reference on whole arrays: same state, same steps.
+
+    Compiled, the rule is read at run time from a plain tuple, or fixed by
+    the type of :func:`rule_tuple`'s (the estimators'), which compiles only
+    that rule.
+    """
     rng = np.random.default_rng(1)
     gradients = rng.standard_normal((30, 5)) * np.logspace(-6, 3, 5)
     code = (RULE_CODES[rule], MOMENTUM, BETA_1, BETA_2, EPS)
+    compiled_code = rule_tuple(*code) if typed else code
     m_arrays, s_arrays = np.zeros(5), np.zeros(5)
     m_floats, s_floats = np.zeros(5), np.zeros(5)
     for k, g in enumerate(gradients, start=1):
         corrections = adam_corrections(BETA_1**k, BETA_2**k)
-        u_arrays, m_arrays, s_arrays = rule_update.py_func(code, m_arrays, s_arrays, g, corrections)
+        u_arrays, m_arrays, s_arrays = rule_update(code, m_arrays, s_arrays, g, corrections)
         for j in range(5):
-            u, m_floats[j], s_floats[j] = rule_update(code, m_floats[j], s_floats[j], g[j], corrections)
+            u, m_floats[j], s_floats[j] = _compiled_rule_update(
+                compiled_code, m_floats[j], s_floats[j], g[j], corrections
+            )
             assert u == pytest.approx(u_arrays[j], rel=1e-14, abs=0)
     np.testing.assert_allclose(m_floats, m_arrays, rtol=1e-14)
     np.testing.assert_allclose(s_floats, s_arrays, rtol=1e-14)
+
+
+def test_rule_tuple_fixes_the_rule_in_its_type():
+    """Each rule's tuple has a type of its own, equal to the plain tuple, whose code the compiler can read."""
+    tuples = [rule_tuple(code, MOMENTUM, BETA_1, BETA_2, EPS) for code in RULE_CODES.values()]
+    assert len({typeof(t) for t in tuples}) == len(RULE_CODES)
+    for name, t in zip(RULE_CODES, tuples):
+        assert t == (RULE_CODES[name], MOMENTUM, BETA_1, BETA_2, EPS)
+        assert static_rule_code(typeof(t)) == RULE_CODES[name]
+        assert static_rule_code(typeof(tuple(t))) is None
 
 
 def test_averaged_sgd_matches_sgdregressor():
