@@ -275,7 +275,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             current, best = -score, -state.best_validation_score
             state.best_validation_score = max(score, state.best_validation_score)
         elif judge is not None:
-            previous_best = min(state.best_loss, judge.start_objective)
+            previous_best = state.best_loss
             # the model after this epoch; a later one equal to rounding is preferred
             if objective <= state.best_loss + ROUNDING * abs(state.best_loss):
                 model_coef, model_intercept = state.model()
@@ -393,16 +393,17 @@ class Judge:
         self.full_batch = isinstance(X, np.ndarray) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
         self.averaging = averaging and not self.full_batch
         self.gradient = None
-        self.start_objective = np.inf
         self.eta = np.nan  # the step of the epochs the running mean covers
 
     def start(self, state):
-        """Measure the starting model (the reference of the first epoch's gain)."""
+        """Measure the starting model: the first best model (as for a strong L1 penalty, whose optimum may be 0)."""
+        coef, intercept = state.model()
         if self.full_batch:
-            self.start_objective = self._gradient_pass(state.coef, state.intercept, state.preconditioner)
+            objective = self._gradient_pass(state.coef, state.intercept, state.preconditioner)
         else:
-            coef, intercept = state.model()
-            self.start_objective = self._objectives([coef], [intercept])[0]
+            objective = self._objectives([coef], [intercept])[0]
+        state.best_loss = float(objective)
+        state.best_coef, state.best_intercept = coef.copy(), intercept
 
     def batch_step(self, coef, state, settings, schedule, average_from, updates):
         """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
@@ -546,8 +547,9 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
     *stalled* after ``n_iter_no_change`` epochs without a gain above ``tol``.
     Settled or stalled, ``'batch'`` stops; a stochastic solver, whose noise
     floor falls with the step, first divides the step by 5, and stops once a
-    division brought no gain above ``tol``. A batch that stalled above its
-    best (overshooting) divides its step too.
+    division brought no gain above ``tol``. Any solver stalled above its best
+    (overshooting, as subgradient steps on a strong L1 penalty do) divides
+    its step again and again.
     """
     if settings.tol is None:
         return False
@@ -569,7 +571,7 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
         return False
     overshooting = stalled and _improves(state.best_loss, objective, tol, absolute=False)
     helped = _improves(state.best_loss, state.best_at_last_decrease, tol, absolute=False)
-    if (stochastic or overshooting) and helped and state.eta >= AUTO_MIN_STEP * state.base_eta:
+    if (overshooting or (stochastic and helped)) and state.eta >= AUTO_MIN_STEP * state.base_eta:
         state.best_at_last_decrease = state.best_loss
         state.eta /= ADAPTIVE_DIVISOR
         state.no_improvement_count = 0

@@ -241,8 +241,10 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         epoch; for ``solver='batch'``, exactly the objective at the start of
         each epoch.
     best_loss_ : float
-        Smallest value in ``loss_curve_``; under ``'auto'``, the objective
-        of the model a fit returns.
+        Smallest value in ``loss_curve_``. Under ``'auto'``, the objective
+        of the model a fit returns, the best it measured: the starting
+        model's (``w = 0``, the intercept at the centre of ``y``) when no
+        epoch's model did better.
     validation_scores_ : list of float or None
         R² on the held-out set after each epoch, with early stopping; else
         None.

@@ -205,3 +205,14 @@ def test_the_full_batch_step_is_sized_by_the_penalised_curvature():
     model = GDRegressor(solver="batch", random_state=0).fit(X, y)
     assert model._state.base_eta == pytest.approx(1.0, rel=1e-6)
     assert model.n_iter_ <= 3 and _suboptimality(model, X, y) < 1e-6
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_starting_model_is_returned_when_it_is_the_best(solver):
+    """Diabetes with alpha=50 under L1: the lasso optimum is w = 0, where 'auto' starts, and no step beats it."""
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)
+    model = GDRegressor(solver=solver, penalty="l1", alpha=50.0, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.coef_, 0.0)
+    assert model.best_loss_ == pytest.approx(0.5 * np.var(y), rel=1e-12) <= min(model.loss_curve_)
