@@ -215,4 +215,5 @@ def test_the_starting_model_is_returned_when_it_is_the_best(solver):
     X, y = load_diabetes(return_X_y=True)
     model = GDRegressor(solver=solver, penalty="l1", alpha=50.0, random_state=0).fit(X, y)
     np.testing.assert_array_equal(model.coef_, 0.0)
-    assert model.best_loss_ == pytest.approx(0.5 * np.var(y), rel=1e-12) <= min(model.loss_curve_)
+    assert model.best_loss_ == pytest.approx(0.5 * np.var(y), rel=1e-12)
+    assert model.best_loss_ <= min(model.loss_curve_)
