@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from ._arrays import kernel_array
+from ._parallel import one_blas_thread
 from ._preconditioning import Moments, is_constant
 
 # Values (float64) in one chunk of expanded rows: 2 MiB, about a CPU's L2
@@ -165,8 +166,9 @@ class RotatedFeatures:
         rows = self.inner.design(X, lazy=True)
         rotated = np.empty((rows.shape[0], self.rotation.shape[1]))
         step = max(1, CHUNK_VALUES // max(1, rows.shape[1]))
-        for start in range(0, rows.shape[0], step):
-            np.matmul(rows[start:start + step], self.rotation, out=rotated[start:start + step])
+        with one_blas_thread():
+            for start in range(0, rows.shape[0], step):
+                np.matmul(rows[start:start + step], self.rotation, out=rotated[start:start + step])
         return kernel_array(rotated)  # the type X's kernels are compiled for
 
     def unstandardised(self):

@@ -20,6 +20,7 @@ from ._engine import Path, Settings, TrainingState, Validation, restore_best, ru
 from ._features import RAW_FEATURES, RotatedFeatures
 from ._kernels import linear_predictions
 from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
+from ._parallel import one_blas_thread
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
@@ -674,11 +675,12 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         n_samples = X.shape[0] if rows is None else rows.shape[0]
         l1_strength, l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         batch_size = self._batch_size(n_samples)
-        preconditioner, moments = Preconditioner.from_data(
-            X, weights, self.fit_intercept, l2_strength, batch_size, rng,
-            streaming=streaming, moments=moments, rows=rows,
-            rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0,
-        )
+        with one_blas_thread():  # the statistics must not depend on the thread count
+            preconditioner, moments = Preconditioner.from_data(
+                X, weights, self.fit_intercept, l2_strength, batch_size, rng,
+                streaming=streaming, moments=moments, rows=rows,
+                rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0,
+            )
         if rows is not None:
             y, weights = y[rows], weights[rows]
         centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)

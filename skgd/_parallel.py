@@ -11,9 +11,11 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+from threadpoolctl import ThreadpoolController
 
 _pool = None
 _pool_owner = None
+_controller = None
 
 
 def n_threads():
@@ -45,3 +47,17 @@ def _executor():
         _pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1, thread_name_prefix="skgd")
         _pool_owner = os.getpid()
     return _pool
+
+
+def one_blas_thread():
+    """A context in which BLAS runs on one thread.
+
+    A threaded BLAS splits a matrix product differently for different
+    numbers of threads, which changes its last bits; the products a fit's
+    result depends on run in this context, so that the fit does not depend
+    on the thread count.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")

@@ -217,3 +217,20 @@ def test_the_starting_model_is_returned_when_it_is_the_best(solver):
     np.testing.assert_array_equal(model.coef_, 0.0)
     assert model.best_loss_ == pytest.approx(0.5 * np.var(y), rel=1e-12)
     assert model.best_loss_ <= min(model.loss_curve_)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_fit_does_not_depend_on_the_thread_count(solver, monkeypatch):
+    """The measuring passes sum fixed blocks in order; the rotated design is one BLAS product per chunk."""
+    from threadpoolctl import threadpool_limits
+
+    from skgd import _parallel
+
+    X, y = _three_factors(20_000, 40)
+    fits = []
+    for threads in (1, 2):
+        monkeypatch.setattr(_parallel, "n_threads", lambda threads=threads: threads)
+        with threadpool_limits(threads):
+            fits.append(GDRegressor(solver=solver, random_state=0).fit(X, y))
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
