@@ -15,6 +15,10 @@ by side in the same run (ours / reference), the median over ``--repeats``:
    (stopping rule included) gets there, and the time of that fit; against
    ``SGDRegressor`` with its defaults and against ``LinearRegression``'s fit,
    on standardised correlated data.
+4. The ``sgd`` epoch under ``learning_rate='auto'`` (its preconditioning,
+   iterate averaging and the pass that measures each epoch's model included)
+   against ``SGDRegressor``'s with its defaults, on standard normal data and
+   on correlated columns (where a fit descends a rotated design).
 
 An epoch's time is that of a fit of ``1 + E`` epochs minus that of a fit of
 one epoch, divided by ``E``, so that set-up (validation, the ``'auto'``
@@ -178,6 +182,24 @@ def sgd_table(sizes, repeats):
     print()
 
 
+def auto_sgd_table(sizes, repeats):
+    print_header("4. sgd epoch under learning_rate='auto' / SGDRegressor epoch (its defaults)",
+                 ["n_samples x n_features", "data", "skgd epoch (ms)", "SGDRegressor epoch (ms)", "ratio"])
+    for n_samples, n_features in sizes:
+        for correlated in (False, True):
+            X, y = make_data(n_samples, n_features, correlated=correlated)
+            epochs = epochs_timed(X)
+            times = measure({
+                "ours": lambda: epoch_seconds(GDRegressor(solver="sgd"), X, y, epochs),
+                "theirs": lambda: epoch_seconds(SGDRegressor(**SHARED), X, y, epochs),
+            }, repeats)
+            data = "correlated (rotated design)" if correlated else "standard normal"
+            print(f"| {n_samples:,} x {n_features} | {data} | {1e3 * np.median(times['ours']):.1f} "
+                  f"| {1e3 * np.median(times['theirs']):.1f} | {median_ratio(times, 'ours', 'theirs'):.2f} |",
+                  flush=True)
+    print()
+
+
 def objective(model, X, y, alpha):
     residual = X @ model.coef_ + model.intercept_ - y
     return 0.5 * np.mean(residual**2) + 0.5 * alpha * model.coef_ @ model.coef_
@@ -258,12 +280,14 @@ def main():
     for solver in SOLVERS.values():  # compile outside the timings
         for dtype in (np.float64, np.float32):
             GDRegressor(**solver, max_iter=2).fit(X.astype(dtype), y)
+            GDRegressor(**solver, **SHARED, max_iter=2).fit(X.astype(dtype), y)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, numpy {np.__version__}\n")
     sizes = QUICK_SIZES if args.quick else SIZES
     epoch_table(sizes, args.repeats)
     sgd_table(QUICK_SIZES if args.quick else [(200_000, 50), (1_000_000, 100)], args.repeats)
     convergence_table(QUICK_SIZES if args.quick else [(200_000, 50), (1_000_000, 100)], args.repeats)
+    auto_sgd_table(QUICK_SIZES if args.quick else [(200_000, 20), (200_000, 50), (1_000_000, 100)], args.repeats)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,17 @@ The contracts:
 3. A ``fit`` or ``partial_fit`` that raises leaves the model bit-identical.
 4. Two fits with the same ``random_state`` are bit-identical.
 5. Pickling between ``partial_fit`` calls changes nothing that follows.
+6. With its defaults and ``penalty=None``, every solver of both estimators
+   reaches the least-squares R² within 1e-3 on well-posed data. The domain
+   of this contract, exactly: ``n`` rows (30 to 300) and ``d`` columns (1
+   to 5), each column standard normal, or the previous column plus normal
+   noise of spread 0.1 to 1 (correlated), times a scale ``10**e`` (``e`` in
+   [-6, 6]) plus an offset (0, or ``10**f`` times the scale, ``f`` in
+   [0, 3]); ``y`` linear in the standardised columns plus noise of spread
+   0.05 to 1, times ``10**g`` (``g`` in [-6, 6]), plus an offset; and, for
+   ``GDPolynomialRegressor(degree=2)``, at most 3 columns and 60 rows or
+   more. Problems whose standardised design has a condition number above
+   1e3 are left out.
 
 The normal run draws a few hundred examples; set ``SKGD_HYPOTHESIS_PROFILE=long``
 for the long run (2,500 examples per test)::
@@ -142,7 +153,9 @@ def _assert_consistent(model, X):
     assert np.all(np.isfinite(model.coef_)) and np.isfinite(model.intercept_)
     assert model.n_features_in_ == d
     assert len(model.loss_curve_) == model.n_iter_ >= 1
-    assert np.all(np.isfinite(model.loss_curve_)) and model.best_loss_ == min(model.loss_curve_)
+    assert np.all(np.isfinite(model.loss_curve_)) and model.best_loss_ <= min(model.loss_curve_)
+    if model.learning_rate != "auto":  # 'auto' may return its starting model, measured before the curve
+        assert model.best_loss_ == min(model.loss_curve_)
     prediction = model.predict(X)
     assert prediction.shape == (X.shape[0],) and np.all(np.isfinite(prediction))
 
@@ -270,3 +283,59 @@ def _assert_same_fit(first, second):
     np.testing.assert_array_equal(first._state.rule_state, second._state.rule_state)
     assert first._state.eta == second._state.eta
     np.testing.assert_array_equal(first._state.rng.get_state()[1], second._state.rng.get_state()[1])
+
+
+# --- contract 6: the defaults reach least squares on well-posed data
+
+
+@st.composite
+def well_posed_problems(draw):
+    """``(X, y)`` of contract 6's domain (see the module's docstring)."""
+    rng = np.random.RandomState(draw(st.integers(0, 2**32 - 1)))
+    n, d = draw(st.integers(30, 300)), draw(st.integers(1, 5))
+    columns = []
+    for j in range(d):
+        column = rng.standard_normal(n)
+        if j > 0 and draw(st.booleans()):
+            column = columns[-1] + 10.0 ** draw(st.floats(-1, 0)) * rng.standard_normal(n)
+        columns.append(column)
+    Z = np.column_stack(columns)
+    Z = (Z - Z.mean(axis=0)) / Z.std(axis=0)
+    singular = np.linalg.svd(Z, compute_uv=False)
+    assume(singular[-1] > 1e-3 * singular[0])
+    y = Z @ rng.standard_normal(d) + 10.0 ** draw(st.floats(-1.3, 0)) * rng.standard_normal(n)
+    y = y * 10.0 ** draw(st.integers(-6, 6)) + draw(st.sampled_from([0.0, 5.0, -300.0]))
+    scales = 10.0 ** np.array([draw(st.integers(-6, 6)) for _ in range(d)])
+    offsets = np.array([draw(st.sampled_from([0.0, 1.0, 10.0, 1e3])) for _ in range(d)])
+    return (Z + offsets) * scales, y
+
+
+def _least_squares_r2(X, y):
+    centred = X - X.mean(axis=0)
+    scale = centred.std(axis=0)
+    coef = np.linalg.lstsq(centred / scale, y - y.mean(), rcond=None)[0]
+    residual = centred / scale @ coef - (y - y.mean())
+    return 1.0 - residual @ residual / np.sum((y - y.mean()) ** 2)
+
+
+@given(problem=well_posed_problems(), solver=st.sampled_from(SOLVERS), polynomial=st.booleans(),
+       random_state=st.integers(0, 1000))
+def test_the_defaults_reach_least_squares_on_well_posed_data(problem, solver, polynomial, random_state):
+    X, y = problem
+    if polynomial:
+        assume(X.shape[1] <= 3 and X.shape[0] >= 60)
+        from sklearn.preprocessing import PolynomialFeatures
+
+        design = PolynomialFeatures(2, include_bias=False).fit_transform(X)
+        spread = design.std(axis=0)
+        assume(np.all(spread > 0))
+        standardised = (design - design.mean(axis=0)) / spread
+        singular = np.linalg.svd(standardised, compute_uv=False)
+        assume(singular[-1] > 1e-3 * singular[0])
+    else:
+        design = X
+    model = _estimator(dict(solver=solver, penalty=None, random_state=random_state), polynomial)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    assert model.score(X, y) > _least_squares_r2(design, y) - 1e-3
