@@ -63,23 +63,25 @@ display.ax_.set_title("GDRegressor on load_diabetes: objective per epoch")
 plt.show()
 
 # %%
-# The **batch** curve is smooth: each step follows the exact gradient, and its
-# ``loss_curve_`` is the objective itself at the start of each epoch. Here it
-# reaches the least-squares level after a single step: ``'auto'`` whitens the
-# features (10 of them, so it uses the full inverse of their second-moment
-# matrix), which makes this quadratic perfectly conditioned, and the step
-# ``1 / L`` then lands on the minimum. The flat epochs after it are the
-# stopping rule making sure the objective has stopped improving.
+# With ``learning_rate='auto'``, ``loss_curve_`` holds the exact objective of
+# the model after each epoch, measured on every training row.
 #
-# The **mini-batch** and **SGD** curves jitter. Each of their steps follows the
-# gradient of a few rows (200 of them, or one), a noisy estimate of the full
-# gradient, so the coefficients wander around the minimum instead of settling
-# on it, and the objective goes up as well as down from epoch to epoch (their
-# ``loss_curve_`` averages each row's loss taken just before the update that
-# used it, along that noisy path). Whenever the objective stalls for
-# ``n_iter_no_change`` epochs, ``'auto'`` divides the step by 5, which shrinks
-# the noise: the curves come down in steps, most visibly SGD's, and the fit
-# stops once a division brings no improvement. They need more epochs than
-# batch gradient descent here, but each of their epochs makes many cheap
-# updates (3 for mini-batch, 442 for SGD), which is what pays off on data too
-# large for full-batch steps.
+# The **batch** curve is flat from the start: each step follows the exact
+# gradient, and ``'auto'`` whitens the features (10 of them, so it uses the
+# full inverse of their second-moment matrix), which makes this quadratic
+# perfectly conditioned: the first step ``1 / L`` lands on the minimum, and the
+# second epoch confirms that the objective has settled, so the fit stops.
+#
+# The **mini-batch** and **SGD** steps each follow the gradient of a few rows
+# (200 of them, or one), a noisy estimate of the full gradient, so their
+# iterates wander around the minimum instead of settling on it. The model of
+# each of their epochs is the better of the last iterate and the running mean
+# of the iterates (Polyak-Ruppert averaging), which cancels most of that
+# noise: the curves come down to the least-squares level within a few epochs.
+# When the objective stops falling, ``'auto'`` divides the step by 5 and
+# restarts from the best model, which shrinks the noise further; the fit stops
+# once a division brings no improvement, and returns the best model it
+# measured (SGD's curve rises for a few epochs before a division, but its
+# model does not). They need more epochs than batch gradient descent here,
+# but each of their epochs makes many cheap updates (3 for mini-batch, 442 for
+# SGD), which is what pays off on data too large for full-batch steps.
