@@ -380,7 +380,8 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
         for j in range(n_features):
             step[j], first[j], second[j] = rule_update(rule, first[j], second[j], step[j], corrections)
         _multiply(root_full, root_diag, step, grad, full, False)
-        step[:] = grad
+        for j in range(n_features):  # not ``step[:] = grad``, whose shape check costs a second to compile
+            step[j] = grad[j]
     shift_step = 0.0
     for j in range(n_features):
         coef[j] -= eta * step[j]
