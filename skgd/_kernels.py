@@ -356,7 +356,7 @@ def _row_terms(loss_code, epsilon, p, y, weight):
     return weight * loss_derivative(loss_code, p, y, epsilon), weight * loss_value(loss_code, p, y, epsilon)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
                 preconditioner, rule, rule_state, corrections, step):
     """Update ``coef`` and the rule's state in place from the gradient sums of a batch of ``size`` rows.
@@ -365,22 +365,11 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
     next batch; ``step`` is scratch space. Returns the new intercept.
     """
     l1_strength, l2_strength = penalty
-    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
+    shift = preconditioner[0]
     n_features = coef.shape[0]
-    full = scale_full.shape[0] > 0
     for j in range(n_features):
         grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
-    if rule[0] == PLAIN:
-        _multiply(scale_full, scale_diag, grad, step, full, False)
-    else:
-        # The rule acts on the coordinates v of w = W v: gradient W.T @ g,
-        # step W @ u. ``step`` holds W.T @ g, then u; ``grad`` then W @ u.
-        _multiply(root_full, root_diag, grad, step, full, True)
-        first, second = rule_state[FIRST], rule_state[SECOND]
-        for j in range(n_features):
-            step[j], first[j], second[j] = rule_update(rule, first[j], second[j], step[j], corrections)
-        _multiply(root_full, root_diag, step, grad, full, False)
-        step[:] = grad
+    _direction(rule, preconditioner, rule_state, grad, step, corrections)
     shift_step = 0.0
     for j in range(n_features):
         coef[j] -= eta * step[j]
@@ -389,6 +378,53 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
     if fit_intercept:
         intercept += eta * (shift_step - _intercept_direction(rule, rule_state, grad_intercept / size, corrections))
     return intercept
+
+
+def _direction(rule, preconditioner, rule_state, grad, step, corrections):
+    """Write into ``step`` the rule's step for the gradient ``grad`` (scratch space after).
+
+    Compiled for a rule known from its type (see ``_update_rules.rule_tuple``),
+    only that rule's branch is compiled: a default fit's plain rule compiles
+    no rule state.
+    """
+    raise NotImplementedError("compiled only")
+
+
+@overload(_direction)
+def _compiled_direction(rule, preconditioner, rule_state, grad, step, corrections):
+    code = static_rule_code(rule)
+    chosen = _any_direction if code is None else _plain_direction if code == PLAIN else _rule_direction
+    return chosen.py_func
+
+
+@njit(cache=True)
+def _plain_direction(rule, preconditioner, rule_state, grad, step, corrections):
+    """``step = P @ grad``."""
+    _, scale_diag, scale_full, _, _ = preconditioner
+    _multiply(scale_full, scale_diag, grad, step, scale_full.shape[0] > 0, False)
+
+
+@njit(cache=True)
+def _rule_direction(rule, preconditioner, rule_state, grad, step, corrections):
+    """``step = W @ u``, ``u`` the rule's direction for the gradient ``W.T @ grad`` of the coordinates ``v`` of ``w = W v``."""
+    _, _, _, root_diag, root_full = preconditioner
+    full = root_full.shape[0] > 0
+    # ``step`` holds W.T @ g, then u; ``grad`` then W @ u.
+    _multiply(root_full, root_diag, grad, step, full, True)
+    first, second = rule_state[FIRST], rule_state[SECOND]
+    for j in range(grad.shape[0]):
+        step[j], first[j], second[j] = rule_update(rule, first[j], second[j], step[j], corrections)
+    _multiply(root_full, root_diag, step, grad, full, False)
+    for j in range(grad.shape[0]):  # not ``step[:] = grad``, whose shape check costs a second to compile
+        step[j] = grad[j]
+
+
+@njit(cache=True)
+def _any_direction(rule, preconditioner, rule_state, grad, step, corrections):
+    if rule[0] == PLAIN:
+        _plain_direction(rule, preconditioner, rule_state, grad, step, corrections)
+    else:
+        _rule_direction(rule, preconditioner, rule_state, grad, step, corrections)
 
 
 def _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
@@ -455,7 +491,7 @@ def _one_row_loop(rule, args):
     return shift_step
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _multiply(matrix, diagonal, vector, out, full, transpose):
     """``out = A @ vector`` (``A.T`` if ``transpose``), ``A`` = ``matrix`` if ``full`` else ``diag(diagonal)``."""
     n = vector.shape[0]
@@ -470,11 +506,9 @@ def _multiply(matrix, diagonal, vector, out, full, transpose):
             out[j] = diagonal[j] * vector[j]
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _intercept_direction(rule, rule_state, grad_intercept, corrections):
     """The rule's direction for the (centred) intercept, whose state is the last column."""
-    if rule[0] == PLAIN:
-        return grad_intercept
     last = rule_state.shape[1] - 1
     u, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update(
         rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept, corrections
@@ -491,7 +525,7 @@ def _average(coef, intercept, average, count):
     average[n_features] += (intercept - average[n_features]) / count
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _is_identity(shift, scale_diag):
     for j in range(shift.shape[0]):
         if shift[j] != 0.0 or scale_diag[j] != 1.0:
