@@ -551,7 +551,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         start a residual may reach twice the largest ``|y|``.
         """
         largest = float(np.max(np.abs(y)))
-        worst = loss_value(LOSS_CODES[self.loss], 2.0 * largest, 0.0, float(self.epsilon))
+        # the kernels' loss, in Python: compiling it alone would slow a first fit
+        worst = loss_value.py_func(LOSS_CODES[self.loss], 2.0 * largest, 0.0, float(self.epsilon))
         if not np.isfinite(worst * y.shape[0]):
             raise ValueError(
                 f"Input y is too large in magnitude (up to {largest:.3g}) for the {self.loss!r} "
