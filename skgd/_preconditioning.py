@@ -174,18 +174,19 @@ class Preconditioner:
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
         centred = _centred(X, shift, sample_weight, scale)
-        if rotate:
-            # worth a rotated copy of the design only if the diagonal P leaves it ill-conditioned
-            n_live = int(live.sum())
-            correlation = moments.second_correlation(fit_intercept) * np.outer(live, live)
-            spectrum = np.linalg.eigvalsh(correlation + np.diag(ridge + _JITTER))
-            full = rotate = n_live > 1 and spectrum[-1] > ROTATION_CONDITION * spectrum[n_features - n_live]
-            if not rotate:
-                moments = Moments(moments.weight, moments.mean, moments.spread, None)
         if full:
             correlation = moments.second_correlation(fit_intercept) * np.outer(live, live)
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
             eigenvalues, eigenvectors = _positive_eigen(shrunk)
+        if rotate:
+            # worth a rotated copy of the design only if the diagonal P leaves it ill-conditioned
+            # (shrunk, without a stream's shrinkage, is the penalised correlation matrix)
+            n_live = int(live.sum())
+            spectrum = np.sort(eigenvalues)
+            full = rotate = n_live > 1 and spectrum[-1] > ROTATION_CONDITION * spectrum[n_features - n_live]
+            if not rotate:
+                moments = Moments(moments.weight, moments.mean, moments.spread, None)
+        if full:
             inverse = (eigenvectors / eigenvalues) @ eigenvectors.T
             root = (eigenvectors / np.sqrt(eigenvalues)) @ eigenvectors.T
             rows = centred @ root
