@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch, weighted_loss_sum
+from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
 from ._update_rules import AVERAGE, FIRST
@@ -232,7 +232,6 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             permutation = state.rng.permutation(n_samples)
             order = permutation if rows is None else rows[permutation]
         coef = state.coef.copy()
-        penalty = penalty_value(coef, *settings.penalty)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
         average_from = _average_from(state, settings, judge)
         if callbacks is not None:
@@ -240,9 +239,10 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         updates = None
         if path is not None and path.every_update:
             updates = path.new_rows(-(-n_samples // batch_size))
-        if judge is not None and judge.gradient is not None:
+        if judge is not None and judge.full_batch:
             intercept, t, rule_count = judge.batch_step(coef, state, settings, schedule, average_from, updates)
         else:
+            penalty = penalty_value(coef, *settings.penalty)  # at the epoch's start
             loss_sum, intercept, t, rule_count = _epoch(
                 X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
             )
@@ -287,7 +287,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         state.best_loss = min(objective, state.best_loss)
         eta = state.eta
         if judge is not None and validation is None:
-            stop = _judge_epoch(state, settings, objective, previous_best, stochastic=judge.gradient is None)
+            stop = _judge_epoch(state, settings, objective, previous_best, stochastic=not judge.full_batch)
         else:
             stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
@@ -592,8 +592,10 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
-    loss_sum = weighted_loss_sum(X[rows], y[rows], sample_weight[rows], state.coef, state.intercept, settings.loss)
-    objective = loss_sum / y[rows].shape[0] + penalty_value(state.coef, *settings.penalty)
+    y_checked = y[rows]
+    loss_sum = loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
+                         state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
+    objective = loss_sum / y_checked.shape[0] + penalty_value(state.coef, *settings.penalty)
     _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
 
 

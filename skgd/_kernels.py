@@ -545,17 +545,6 @@ def linear_predictions(X, coef, intercept):
     return predictions
 
 
-@njit(cache=True)
-def weighted_loss_sum(X, y, sample_weight, coef, intercept, loss):
-    """Sum of the weighted losses of the linear model over the rows of ``X``."""
-    loss_code, epsilon = loss
-    predictions = linear_predictions(X, coef, intercept)
-    total = 0.0
-    for i in range(X.shape[0]):
-        total += sample_weight[i] * loss_value(loss_code, predictions[i], y[i], epsilon)
-    return total
-
-
 def minibatch_epoch_reference(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,

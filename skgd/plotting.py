@@ -11,7 +11,7 @@ from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._arrays import kernel_array
-from ._kernels import weighted_loss_sum
+from ._kernels import loss_sums
 from ._losses import LOSS_CODES
 from ._penalties import penalty_strengths, penalty_value
 
@@ -427,14 +427,14 @@ def objective_at(estimator, X, y, sample_weight, indices, points):
     design = features.unstandardised().design(X)
     loss = (LOSS_CODES[estimator.loss], float(estimator.epsilon))
     strengths = penalty_strengths(estimator.penalty, float(estimator.alpha), float(estimator.l1_ratio))
-    theta = np.append(estimator.coef_, estimator.intercept_)
-    values = np.empty(points.shape[0])
-    for k, point in enumerate(points):
-        theta[indices] = point
-        coef, intercept = theta[:-1], theta[-1]
-        total = weighted_loss_sum(design, y, sample_weight, coef, intercept, loss)
-        values[k] = total / sample_weight.sum() + penalty_value(features.to_internal(coef, intercept)[0], *strengths)
-    return values
+    thetas = np.tile(np.append(estimator.coef_, estimator.intercept_), (points.shape[0], 1))
+    thetas[:, indices] = points
+    coefs, intercepts = np.ascontiguousarray(thetas[:, :-1]), thetas[:, -1].copy()
+    # every point's loss in one pass over the rows
+    totals = loss_sums(design, y, sample_weight, np.arange(design.shape[0]), coefs, intercepts, loss)
+    penalties = [penalty_value(features.to_internal(coef, intercept)[0], *strengths)
+                 for coef, intercept in zip(coefs, intercepts)]
+    return totals / sample_weight.sum() + np.array(penalties)
 
 
 def _log_y_axis(ax):
