@@ -1,4 +1,4 @@
-"""Arrays as the compiled kernels take them, so that each dtype is compiled for once.
+"""Arrays as the compiled kernels take them, so that each dtype is compiled for once; and as the estimators publish them.
 
 numba compiles a kernel for each type of its arguments, and an array's type
 includes its memory layout and whether it is writeable: a read-only array
@@ -11,6 +11,7 @@ whatever the caller's array.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 
 def kernel_array(array):
@@ -29,3 +30,27 @@ def kernel_array(array):
     view = np.ascontiguousarray(array).view()
     view.flags.writeable = False
     return view
+
+
+def float64_coef(coef):
+    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as the float64 vector the kernels take."""
+    if sp.issparse(coef):
+        coef = coef.toarray()
+    return np.ascontiguousarray(coef, dtype=np.float64).reshape(-1)
+
+
+def published(coef, intercept, dtype):
+    """``coef_`` and ``intercept_`` for training data of ``dtype``, from the float64 ones of the kernels.
+
+    float32 data gives a float32 ``coef_`` and intercept (``np.float32``),
+    as in ``LinearRegression``; float64 data a float64 ``coef_`` and a
+    Python ``float`` intercept.
+    """
+    if dtype == np.float64:
+        return coef, float(intercept)
+    return coef.astype(dtype), dtype.type(intercept)
+
+
+def predictions(values, X, coef):
+    """Float64 ``values`` predicted from ``X`` and ``coef_`` in their common dtype (float32 only if both are)."""
+    return values.astype(np.result_type(X.dtype, coef.dtype), copy=False)

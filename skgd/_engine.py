@@ -112,6 +112,9 @@ class TrainingState:
     # The estimator's map from X to the design descended on (see _features);
     # coef and intercept are those of the design.
     features: object = None
+    # The dtype of the training data, which the published model takes (the
+    # kernels keep float64 coefficients).
+    dtype: np.dtype = np.dtype(np.float64)
 
     def model(self):
         """The coefficients and intercept the fit reports: the average once averaging has begun.

@@ -8,13 +8,14 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
 from ._array_api import check_numpy_namespace
-from ._arrays import kernel_array
+from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES, RotatedFeatures
@@ -41,7 +42,7 @@ PATH_CHUNK_ROWS = 4096
 ADAPTIVE_STEP_SHARES = {"adagrad": 1.0, "rmsprop": 0.01, "adam": 0.01}
 
 
-class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
+class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEstimator):
     """Linear regression fitted by batch, mini-batch or stochastic gradient descent.
 
     Minimises the weighted mean loss plus a penalty on the coefficients,
@@ -289,11 +290,11 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         "epsilon": [Interval(Real, 0, None, closed="left")],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "fit_intercept": ["boolean"],
         "learning_rate": [StrOptions(set(SCHEDULE_CODES))],
         "eta0": [Interval(Real, 0, None, closed="neither")],
-        "power_t": [Interval(Real, None, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
         "optimizer": [StrOptions(set(RULE_CODES))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
@@ -372,8 +373,10 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self.store_path = store_path
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by gradient descent for up to ``max_iter`` epochs.
+
+        The arguments are those of ``SGDRegressor.fit``, in its order.
 
         Parameters
         ----------
@@ -381,6 +384,20 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             Training data.
         y : array-like of shape (n_samples,)
             Target values.
+        coef_init : array-like of shape (n_coef,), default=None
+            Coefficients to start from, in the units of ``coef_`` (one per
+            feature of ``X``; for ``GDPolynomialRegressor``, one per
+            monomial, ``n_output_features_``). Under ``'auto'`` they are
+            mapped into the preconditioned coordinates the descent runs in.
+            None starts from zeros (or, with ``warm_start``, from the
+            previous ``coef_``).
+        intercept_init : float or array-like of shape (1,), default=None
+            Intercept to start from. None starts, with ``warm_start``, from
+            the previous ``intercept_``; otherwise where a fit without it
+            would, adjusted to ``coef_init``: 0 for the fixed schedules (as
+            ``SGDRegressor``); under ``'auto'`` with ``fit_intercept``, the
+            centre of ``y`` minus the features' mean times ``coef_init``.
+            With ``fit_intercept=False`` the intercept stays where it starts.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample's loss; None weighs all equally.
 
@@ -392,10 +409,10 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         self._check_params(for_partial_fit=False)
         check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
-            self._fit(X, y, sample_weight)
+            self._fit(X, y, sample_weight, (coef_init, intercept_init))
         return self
 
-    def _fit(self, X, y, sample_weight):
+    def _fit(self, X, y, sample_weight, init):
         X, y, weights = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
         features = self._fit_features(X, weights)
@@ -405,7 +422,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             weights /= weights[rows].mean()
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(design, y, weights, rng, warm, features, rows=rows)
+        state = self._initial_state(design, y, weights, rng, warm, features, rows=rows, init=init, dtype=X.dtype)
         if state.preconditioner.rotate:
             design = _rotate(state, X)
         if held_out is not None:
@@ -464,7 +481,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         design = features.design(X, lazy=self._lazy_design())
         if first_call:
             rng = check_random_state(self.random_state)
-            state = self._initial_state(design, y, weights, rng, False, features, streaming=True)
+            state = self._initial_state(design, y, weights, rng, False, features, streaming=True, dtype=X.dtype)
         elif self.learning_rate == "auto":
             # Refresh from the moments of all rows seen; keep the divisions.
             divisions = state.eta / state.base_eta
@@ -504,7 +521,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         check_numpy_namespace(self, X)
         X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
-        return linear_predictions(X, self.coef_, self.intercept_)
+        return predictions(linear_predictions(X, float64_coef(self.coef_), float(self.intercept_)), X, self.coef_)
 
     def _check_params(self, for_partial_fit):
         """Rules that involve more than one parameter, and the parameters of a continuing ``partial_fit``.
@@ -516,6 +533,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             self._validate_params()
         if for_partial_fit and self.early_stopping:
             raise ValueError("early_stopping should be False with partial_fit")
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
         if self.learning_rate == "optimal" and self.alpha == 0:
             raise ValueError(
                 "alpha must be > 0 since learning_rate is 'optimal'. alpha is used "
@@ -609,7 +628,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         batch_size = self._batch_size(n_samples)
         return Settings(
             loss=(loss_code, float(self.epsilon)),
-            penalty=penalty_strengths(self.penalty, float(self.alpha), float(self.l1_ratio)),
+            penalty=penalty_strengths(self.penalty, float(self.alpha), self.l1_ratio),
             fit_intercept=self.fit_intercept,
             batch_size=batch_size,
             shuffle=self.shuffle,
@@ -625,11 +644,14 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
             verbose=self.verbose,
         )
 
-    def _initial_state(self, X, y, weights, rng, warm, features, streaming=False, rows=None):
+    def _initial_state(self, X, y, weights, rng, warm, features, streaming=False, rows=None, init=(None, None),
+                       dtype=np.dtype(np.float64)):
         """Starting coefficients, preconditioner and step for a new training run.
 
         ``X`` is the design of ``features``, trained on its ``rows`` (None for
         all); ``weights`` are the sample weights normalised to mean 1 over them.
+        ``init`` is ``fit``'s ``(coef_init, intercept_init)``; ``dtype`` that
+        of the training data, which the published model takes.
         """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
@@ -645,6 +667,7 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
         else:
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
+        coef_init, intercept_init = _checked_init(*init, n_features, type(self).__name__)
         if warm:
             if self.coef_.shape != coef.shape:
                 raise ValueError(
@@ -652,15 +675,23 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
                     f"shape {self.coef_.shape} but this data gives {coef.shape[0]} "
                     "coefficients. Set warm_start=False to start afresh."
                 )
-            coef, intercept = features.to_internal(np.array(self.coef_, dtype=np.float64), float(self.intercept_))
+            # fit's explicit starting point wins over the previous solution
+            coef_init = float64_coef(self.coef_) if coef_init is None else coef_init
+            intercept_init = float(self.intercept_) if intercept_init is None else intercept_init
             if self._state.rule_code == RULE_CODES[self.optimizer]:
                 # The rule's state carries on; averaging starts afresh.
                 rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
                 rule_state[AVERAGE] = 0.0
+        if intercept_init is not None:
+            coef, intercept = features.to_internal(coef if coef_init is None else coef_init, intercept_init)
+        elif coef_init is not None:
+            # the default start, moved to coef_init: under 'auto', the centred intercept stays at the centre of y
+            coef, _ = features.to_internal(coef_init, 0.0)
+            intercept = intercept - preconditioner.shift @ coef if self.learning_rate == "auto" else 0.0
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
             base_eta=eta, rng=rng, rule_state=rule_state, rule_count=rule_count,
-            rule_code=RULE_CODES[self.optimizer], moments=moments, features=features,
+            rule_code=RULE_CODES[self.optimizer], moments=moments, features=features, dtype=np.dtype(dtype),
         )
 
     def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None, rotatable=False):
@@ -718,8 +749,8 @@ class GDRegressor(CallbackSupportMixin, RegressorMixin, BaseEstimator):
 
     def _model_attributes(self, state):
         """The fitted attributes a model needs to predict, for the model ``state`` holds."""
-        coef, intercept = state.features.to_raw(*state.model())
-        return {"_state": state, "coef_": coef, "intercept_": float(intercept)}
+        coef, intercept = published(*state.features.to_raw(*state.model()), state.dtype)
+        return {"_state": state, "coef_": coef, "intercept_": intercept}
 
     def _model_snapshot(self, state):
         """:meth:`_model_attributes` of a copy of ``state``, which training goes on changing."""
@@ -764,6 +795,31 @@ def _restored_on_failure(estimator):
             estimator.__dict__.pop(name, None)
         estimator.__dict__.update(saved)
         raise
+
+
+def _checked_init(coef_init, intercept_init, n_coef, name):
+    """``fit``'s ``coef_init`` and ``intercept_init`` as float64 (None kept), or a ``ValueError``.
+
+    As in ``SGDRegressor``, ``coef_init`` may have any shape of ``n_coef``
+    values (``(n_coef,)``, ``(1, n_coef)``), and ``intercept_init`` one value.
+    """
+    if coef_init is not None:
+        coef = np.asarray(coef_init, dtype=np.float64)
+        if coef.size != n_coef or coef.ndim > 2:
+            raise ValueError(
+                f"coef_init has shape {coef.shape}, but {name} fits {n_coef} coefficients on this "
+                f"data (the length of coef_): pass an array of shape ({n_coef},)."
+            )
+        coef_init = check_array(coef.reshape(-1), ensure_2d=False, input_name="coef_init")
+    if intercept_init is not None:
+        intercept = np.asarray(intercept_init, dtype=np.float64)
+        if intercept.size != 1 or intercept.ndim > 1:
+            raise ValueError(
+                f"intercept_init has shape {intercept.shape}, but the model has one intercept: "
+                "pass a number (or an array of shape (1,))."
+            )
+        intercept_init = float(check_array(intercept.reshape(1), ensure_2d=False, input_name="intercept_init")[0])
+    return coef_init, intercept_init
 
 
 def _rotate(state, X):

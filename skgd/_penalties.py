@@ -16,10 +16,10 @@ from numba import njit
 
 
 def penalty_strengths(penalty, alpha, l1_ratio):
-    """Return ``(l1_strength, l2_strength)`` for a named penalty."""
+    """Return ``(l1_strength, l2_strength)`` for a named penalty (``l1_ratio`` may be None but for ``'elasticnet'``)."""
     if penalty is None:
         return 0.0, 0.0
-    ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": l1_ratio}[penalty]
+    ratio = float(l1_ratio) if penalty == "elasticnet" else {"l2": 0.0, "l1": 1.0}[penalty]
     return alpha * ratio, alpha * (1.0 - ratio)
 
 

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._array_api import check_numpy_namespace
-from ._arrays import kernel_array
+from ._arrays import float64_coef, kernel_array, predictions
 from ._docstrings import entries, fill
 from ._features import PolynomialFeatureMap
 from ._linear import GDRegressor
@@ -162,7 +162,7 @@ class GDPolynomialRegressor(GDRegressor):
         check_numpy_namespace(self, X)
         X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
         monomials = self._state.features.unstandardised().design(X, lazy=True)
-        return monomials @ self.coef_ + self.intercept_
+        return predictions(monomials @ float64_coef(self.coef_) + float(self.intercept_), X, self.coef_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the monomials, as ``PolynomialFeatures`` gives them.

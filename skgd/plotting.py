@@ -426,8 +426,9 @@ def objective_at(estimator, X, y, sample_weight, indices, points):
     features = estimator._state.features
     design = features.unstandardised().design(X)
     loss = (LOSS_CODES[estimator.loss], float(estimator.epsilon))
-    strengths = penalty_strengths(estimator.penalty, float(estimator.alpha), float(estimator.l1_ratio))
-    thetas = np.tile(np.append(estimator.coef_, estimator.intercept_), (points.shape[0], 1))
+    strengths = penalty_strengths(estimator.penalty, float(estimator.alpha), estimator.l1_ratio)
+    # float64 whatever the dtype of coef_, as the fit's kernels were compiled for
+    thetas = np.tile(np.append(estimator.coef_, estimator.intercept_).astype(np.float64), (points.shape[0], 1))
     thetas[:, indices] = points
     coefs, intercepts = np.ascontiguousarray(thetas[:, :-1]), thetas[:, -1].copy()
     # every point's loss in one pass over the rows
