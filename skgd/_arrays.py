@@ -33,10 +33,8 @@ def kernel_array(array):
 
 
 def float64_coef(coef):
-    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as the float64 vector the kernels take."""
-    if sp.issparse(coef):
-        coef = coef.toarray()
-    return np.ascontiguousarray(coef, dtype=np.float64).reshape(-1)
+    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as a new float64 vector, as the kernels take it."""
+    return np.array(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64).reshape(-1)
 
 
 def published(coef, intercept, dtype):

@@ -682,12 +682,12 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 # The rule's state carries on; averaging starts afresh.
                 rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
                 rule_state[AVERAGE] = 0.0
-        if intercept_init is not None:
-            coef, intercept = features.to_internal(coef if coef_init is None else coef_init, intercept_init)
-        elif coef_init is not None:
-            # the default start, moved to coef_init: under 'auto', the centred intercept stays at the centre of y
+        if intercept_init is None and coef_init is not None and self.learning_rate == "auto":
+            # the centred intercept stays at its default start, the centre of y
             coef, _ = features.to_internal(coef_init, 0.0)
-            intercept = intercept - preconditioner.shift @ coef if self.learning_rate == "auto" else 0.0
+            intercept -= preconditioner.shift @ coef
+        elif coef_init is not None or intercept_init is not None:
+            coef, intercept = features.to_internal(coef if coef_init is None else coef_init, intercept_init or 0.0)
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
             base_eta=eta, rng=rng, rule_state=rule_state, rule_count=rule_count,
@@ -810,7 +810,8 @@ def _checked_init(coef_init, intercept_init, n_coef, name):
                 f"coef_init has shape {coef.shape}, but {name} fits {n_coef} coefficients on this "
                 f"data (the length of coef_): pass an array of shape ({n_coef},)."
             )
-        coef_init = check_array(coef.reshape(-1), ensure_2d=False, input_name="coef_init")
+        # a copy: the kernels update the coefficients in place
+        coef_init = check_array(coef.reshape(-1), ensure_2d=False, copy=True, input_name="coef_init")
     if intercept_init is not None:
         intercept = np.asarray(intercept_init, dtype=np.float64)
         if intercept.size != 1 or intercept.ndim > 1:
