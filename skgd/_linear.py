@@ -77,8 +77,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         gradient as its subgradient ``sign(w)``.
     alpha : float, default=1e-4
         Strength of the penalty; also sets the ``'optimal'`` learning rate.
-    l1_ratio : float, default=0.15
-        Share of L1 in the ``'elasticnet'`` penalty, in ``[0, 1]``.
+    l1_ratio : float or None, default=0.15
+        Share of L1 in the ``'elasticnet'`` penalty, in ``[0, 1]``. May be
+        None unless ``penalty='elasticnet'`` (as in ``SGDRegressor``).
     fit_intercept : bool, default=True
         Whether to fit an intercept.
     learning_rate : {'auto', 'constant', 'optimal', 'invscaling', 'adaptive'}, \
@@ -120,7 +121,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         Initial step for the ``'constant'``, ``'invscaling'`` and
         ``'adaptive'`` schedules.
     power_t : float, default=0.25
-        Exponent of the ``'invscaling'`` schedule.
+        Exponent of the ``'invscaling'`` schedule, in ``[0, inf)`` (a
+        negative one, which ``SGDRegressor`` deprecates, is refused).
     optimizer : {'plain', 'momentum', 'nesterov', 'adagrad', 'rmsprop', \
             'adam'}, default='plain'
         Update rule turning each gradient ``g`` into a step ``eta * u`` (the
@@ -227,9 +229,13 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     ----------
     coef_ : ndarray of shape (n_features,)
         Coefficients of the raw features (their running mean, with
-        ``average``).
+        ``average``), in the dtype of the training data (of the first
+        ``partial_fit`` call's): float32 for float32 ``X``, else float64.
+        The descent itself keeps float64 coefficients. A scipy.sparse row
+        after :meth:`sparsify`, until :meth:`densify` or further training.
     intercept_ : float
-        Intercept (its running mean, with ``average``).
+        Intercept (its running mean, with ``average``): a ``float``, or a
+        ``numpy.float32`` for float32 training data.
     n_iter_ : int
         Epochs run since training started (``fit`` restarts the count,
         ``partial_fit`` adds one).
@@ -257,9 +263,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         epoch or update, in the units of ``coef_``; else None. The
         iterates, not their average: with ``average``, or when the fit
         returns the coefficients of its best epoch, ``coef_`` is not the
-        last row.
+        last row. Always float64, the iterates as the descent computed
+        them (float32 data included).
     intercept_path_ : ndarray of shape (n_points,) or None
-        The intercept at the same points as ``coef_path_``; else None.
+        The intercept at the same points as ``coef_path_`` (float64); else
+        None.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -516,7 +524,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted values.
+            Predicted values, float32 if both ``X`` and ``coef_`` are, else
+            float64.
         """
         check_is_fitted(self)
         check_numpy_namespace(self, X)

@@ -62,10 +62,11 @@ class GDPolynomialRegressor(GDRegressor):
     Attributes
     ----------
     coef_ : ndarray of shape (`n_output_features_`,)
-        Coefficients of the raw monomials, in the order of ``powers_``.
+        Coefficients of the raw monomials, in the order of ``powers_``, in
+        the dtype of the training data (see :class:`GDRegressor`).
     coef_path_ : ndarray of shape (n_points, `n_output_features_`) or None
         With ``store_path``, the coefficients of the raw monomials at the
-        start and after each epoch or update; else None (see
+        start and after each epoch or update (float64); else None (see
         :class:`GDRegressor`).
     {attributes}
     powers_ : ndarray of shape (`n_output_features_`, `n_features_in_`)
@@ -156,7 +157,8 @@ class GDPolynomialRegressor(GDRegressor):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted values.
+            Predicted values, float32 if both ``X`` and ``coef_`` are, else
+            float64.
         """
         check_is_fitted(self)
         check_numpy_namespace(self, X)
