@@ -700,7 +700,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         return TrainingState(
             coef=coef, intercept=float(intercept), preconditioner=preconditioner, eta=eta,
             base_eta=eta, rng=rng, rule_state=rule_state, rule_count=rule_count,
-            rule_code=RULE_CODES[self.optimizer], moments=moments, features=features, dtype=np.dtype(dtype),
+            rule_code=RULE_CODES[self.optimizer], moments=moments, features=features, dtype=dtype,
         )
 
     def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None, rotatable=False):

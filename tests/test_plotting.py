@@ -112,6 +112,18 @@ def test_descent_path_display_draws_the_path_over_the_exact_objective(Estimator,
     assert display.ax_.get_xlabel().startswith("coef_[1]") and display.ax_.get_ylabel() == "intercept_"
 
 
+def test_descent_path_display_of_a_float32_model():
+    """A float32 model's surface is computed in float64, by the kernels its fit compiled."""
+    X, y = make_regression_data(n_samples=40, n_features=2)
+    model = GDRegressor(solver="batch", alpha=0.01, store_path="epoch").fit(X.astype(np.float32), y)
+    display = DescentPathDisplay.from_estimator(model, X, y, coefs=(1, "intercept"), grid_resolution=3)
+    for i, b in enumerate(display.grid_y):
+        for j, w in enumerate(display.grid_x):
+            coef = model.coef_.astype(np.float64)
+            coef[1] = w
+            np.testing.assert_allclose(display.objective[i, j], _exact_objective(model, X, y, coef, b), rtol=1e-10)
+
+
 @pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
 @pytest.mark.parametrize("penalty", [None, "l2", "elasticnet"])
 def test_objective_at_the_batch_path_is_the_loss_curve(Estimator, penalty):
