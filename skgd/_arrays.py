@@ -46,9 +46,20 @@ def published(coef, intercept, dtype):
     """
     if dtype == np.float64:
         return coef, float(intercept)
-    return coef.astype(dtype), dtype.type(intercept)
+    with np.errstate(over="ignore"):
+        coef, intercept = coef.astype(dtype), dtype.type(intercept)
+    if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
+        raise ValueError(
+            f"The fitted coefficients exceed the range of {dtype} (up to {np.finfo(dtype).max:.3g}): "
+            "fit on float64 data (X.astype(np.float64)), or scale the features (e.g. StandardScaler)."
+        )
+    return coef, intercept
 
 
 def predictions(values, X, coef):
-    """Float64 ``values`` predicted from ``X`` and ``coef_`` in their common dtype (float32 only if both are)."""
+    """Float64 ``values`` predicted from ``X`` and ``coef_`` in their common dtype (float32 only if both are).
+
+    A float32 prediction beyond float32's range becomes infinite, with
+    NumPy's overflow warning, as in ``LinearRegression``.
+    """
     return values.astype(np.result_type(X.dtype, coef.dtype), copy=False)

@@ -279,3 +279,17 @@ def test_failed_warm_start_fit_leaves_coef_untouched():
     with pytest.raises(ValueError, match="diverged"):
         model.set_params(learning_rate="constant", eta0=1e3).fit(X * 100, y)
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+def test_a_float32_model_beyond_float32s_range_is_refused():
+    """Coefficients that float32 cannot hold raise rather than turn into infinities."""
+    from skgd._arrays import published
+
+    coef, intercept = published(np.array([1.0, -2.0]), 3.0, np.dtype(np.float32))
+    assert coef.dtype == np.float32 and type(intercept) is np.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning on the way
+        with pytest.raises(ValueError, match="exceed the range of float32"):
+            published(np.array([1.0, 1e39]), 0.0, np.dtype(np.float32))
+        with pytest.raises(ValueError, match="exceed the range of float32"):
+            published(np.array([1.0]), -1e39, np.dtype(np.float32))
