@@ -184,8 +184,8 @@ def test_l1_ratio_none_set_between_partial_fit_calls_is_rejected():
 
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_negative_power_t_is_rejected(method):
-    """scikit-learn 1.8 deprecated negative power_t ("Use values in the range [0.0, inf)"); 1.10 will
-    refuse it, as skgd does now with the message of scikit-learn's parameter validation."""
+    """scikit-learn 1.8 deprecated negative power_t ("Use values in the range [0.0, inf)") and says it
+    will raise from 1.10; skgd refuses it now, with the message of scikit-learn's parameter validation."""
     X, y = make_regression_data()
     model = GDRegressor(learning_rate="invscaling", power_t=-0.5)
     with pytest.raises(InvalidParameterError, match=r"'power_t' parameter of GDRegressor must be a float in the "
