@@ -1,4 +1,4 @@
-"""Arrays as the compiled kernels take them, so that each dtype is compiled for once; and as the estimators publish them.
+"""Arrays as the compiled kernels take them (each dtype compiled for once), and as the estimators publish them.
 
 numba compiles a kernel for each type of its arguments, and an array's type
 includes its memory layout and whether it is writeable: a read-only array
@@ -33,7 +33,7 @@ def kernel_array(array):
 
 
 def float64_coef(coef):
-    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as a new float64 vector, as the kernels take it."""
+    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as a new float64 vector, for the kernels."""
     return np.array(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64).reshape(-1)
 
 

@@ -18,8 +18,13 @@ from _shared import ESTIMATORS, SOLVERS, lstsq_fit, make_regression_data
 
 
 def _n_coef(Estimator, X):
-    """Length of coef_ on X: its features, or their monomials of degree 2."""
-    return X.shape[1] if Estimator is GDRegressor else PolynomialFeatures(2, include_bias=False).fit(X).n_output_features_
+    """Length of coef_ on X."""
+    return _design(Estimator, X).shape[1]
+
+
+def _design(Estimator, X):
+    """What coef_ multiplies: X, or its monomials of degree 2 (GDPolynomialRegressor's default)."""
+    return X if Estimator is GDRegressor else PolynomialFeatures(2, include_bias=False).fit_transform(X)
 
 
 # --- fit(X, y, coef_init, intercept_init) ---------------------------------------------------
@@ -54,8 +59,7 @@ def test_intercept_init_none_starts_where_a_fit_would(Estimator, learning_rate):
     model = Estimator(solver="batch", learning_rate=learning_rate, max_iter=1, tol=None, store_path="epoch",
                       random_state=0).fit(X, y, coef_init=coef_init)
     if learning_rate == "auto":
-        features = PolynomialFeatures(2, include_bias=False).fit_transform(X) if Estimator is GDPolynomialRegressor else X
-        expected = y.mean() - features.mean(axis=0) @ coef_init
+        expected = y.mean() - _design(Estimator, X).mean(axis=0) @ coef_init
     else:
         expected = 0.0
     assert model.intercept_path_[0] == pytest.approx(expected, rel=1e-9, abs=1e-12)
@@ -223,8 +227,10 @@ def test_partial_fit_keeps_the_dtype_of_its_first_call(Estimator):
     model = Estimator(random_state=0).partial_fit(X[:30].astype(np.float32), y[:30])
     model.partial_fit(X[30:], y[30:])
     assert model.coef_.dtype == np.float32 and type(model.intercept_) is np.float32
-    np.testing.assert_array_equal(model.coef_, model._state.features.to_raw(*model._state.model())[0].astype(np.float32))
-    # a float32 warm start continues from the float32 coef_, as a new fit on float64 data gives a float64 model
+    descended, _ = model._state.features.to_raw(*model._state.model())
+    assert descended.dtype == np.float64
+    np.testing.assert_array_equal(model.coef_, descended.astype(np.float32))
+    # a fit takes its own data's dtype, warm-started from a float32 model or not
     warm = Estimator(warm_start=True, max_iter=1, tol=None, random_state=0).fit(X.astype(np.float32), y)
     assert warm.fit(X, y).coef_.dtype == np.float64
 
