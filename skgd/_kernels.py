@@ -27,9 +27,12 @@ when ``scale_full`` has shape ``(0, 0)``, and ``W`` is ``root_full`` or
 ``diag(root_diag)`` likewise. A rule is ``(code, momentum, beta_1, beta_2,
 stability_epsilon)``, its state the array of ``_update_rules.new_state``.
 
-``minibatch_epoch`` is compiled with numba; ``minibatch_epoch_reference`` is the
-same arithmetic in NumPy, one vectorised step per batch, which the tests hold the
-kernel to.
+``minibatch_epoch`` runs one of two kernels compiled with numba, one for
+batches of one row and one for the others, so that a first fit compiles only
+its solver's; ``minibatch_epoch_reference`` is the same arithmetic in NumPy,
+one vectorised step per batch, which the tests hold the kernels to. The
+full-batch pass is compiled, but its one update per epoch is the reference's
+step (``batch_step``): compiling it would cost a first fit more than it saves.
 """
 
 import numpy as np
@@ -65,12 +68,15 @@ NEGLIGIBLE_DECAY = 2.0**-54
 ERROR_MODEL = "numpy"
 
 
-@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def minibatch_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
     loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
 ):
     """Run one epoch in place on ``coef`` and ``rule_state``.
+
+    Batches of one row with a diagonal preconditioner (``'sgd'``) take
+    :func:`_rows_epoch`, other batches :func:`_batches_epoch`: a first fit
+    compiles only the kernel its solver runs.
 
     Parameters
     ----------
@@ -115,21 +121,25 @@ def minibatch_epoch(
     t, rule_count : int
         Updates made after the epoch.
     """
+    one_row = batch_size == 1 and preconditioner[2].shape[0] == 0
+    kernel = _rows_epoch if one_row else _batches_epoch
+    # Omitted, not None, without a path: the kernel is compiled without its writes.
+    record = () if path is None else (path,)
+    return kernel(X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
+                  schedule, preconditioner, t, rule, rule_state, rule_count, average_from, *record)
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _batches_epoch(
+    X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
+):
+    """:func:`minibatch_epoch` for batches of several rows, or a full preconditioner."""
     n_rows = order.shape[0]
     n_features = X.shape[1]
     loss_code, epsilon = loss
-    l1_strength, l2_strength = penalty
-    shift, scale_diag, scale_full, root_diag, _ = preconditioner
+    shift = preconditioner[0]
     code, _, beta_1, beta_2, _ = rule
-    first, second = rule_state[FIRST], rule_state[SECOND]
-    full = scale_full.shape[0] > 0
-    # One-row updates with an L2 penalty and no preconditioner keep the
-    # coefficients as ``weight_scale * coef``, as SGDRegressor does: the
-    # penalty's shrinkage is then one multiplication, not one per feature.
-    scaled = (batch_size == 1 and not full and l1_strength == 0.0 and code == PLAIN
-              and average_from == 0 and _is_identity(shift, scale_diag))
-    weight_scale = 1.0
-    # Adam's beta_1**k and beta_2**k, as running products.
     decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
     grad = np.zeros(n_features)
     step = np.empty(n_features)
@@ -139,74 +149,120 @@ def minibatch_epoch(
         size = stop - start
         grad_intercept = 0.0
         for k in range(start, stop):
-            if k + PREFETCH_DISTANCE < n_rows:
-                ahead = order[k + PREFETCH_DISTANCE]
-                prefetch_row(X, ahead)
-                prefetch_row(y, ahead)
-                prefetch_row(sample_weight, ahead)
-            i = order[k]
-            dot = 0.0
-            for j in range(n_features):
-                dot += X[i, j] * coef[j]
-            r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * dot, y[i], sample_weight[i])
+            i = _next_row(X, y, sample_weight, order, k)
+            r, row_loss = _row_terms(loss_code, epsilon, intercept + _dot(X, i, coef), y[i], sample_weight[i])
             loss_sum += row_loss
             grad_intercept += r
-            if size > 1 or full:
-                if r != 0.0:
-                    for j in range(n_features):
-                        grad[j] += r * (X[i, j] - shift[j])
+            if r != 0.0:
+                for j in range(n_features):
+                    grad[j] += r * (X[i, j] - shift[j])
         t += 1
         rule_count += 1
         eta = learning_rate(schedule, t)
         if schedule[0] == AUTO and size < batch_size:
             eta *= size / batch_size  # the step is sized for batch_size rows
-        corrections = (1.0, 1.0)
-        if code == ADAM and max(decay_1, decay_2) > NEGLIGIBLE_DECAY:
-            decay_1 *= beta_1
-            decay_2 *= beta_2
-            corrections = adam_corrections(decay_1, decay_2)
-        if size > 1 or full:
-            intercept = _apply_step(
-                coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
-                preconditioner, rule, rule_state, corrections, step,
-            )
-        else:
-            # One row: the gradient is r * (x - shift), no buffer needed.
-            shift_step = 0.0
-            i = order[start]
-            r = grad_intercept
-            if scaled:
-                weight_scale *= 1.0 - eta * l2_strength
-                if not weight_scale > MIN_WEIGHT_SCALE:
-                    for j in range(n_features):
-                        coef[j] *= weight_scale
-                    weight_scale = 1.0
-                if r != 0.0:
-                    c = eta * r / weight_scale
-                    for j in range(n_features):
-                        coef[j] -= c * X[i, j]
-            elif code == PLAIN:
-                for j in range(n_features):
-                    g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
-                    s = scale_diag[j] * g
-                    coef[j] -= eta * s
-                    shift_step += shift[j] * s
-            else:
-                shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
-                                           first, second, corrections)
-            if fit_intercept:
-                intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
+        corrections, decay_1, decay_2 = _corrections(rule, decay_1, decay_2)
+        intercept = _apply_step(
+            coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
+            preconditioner, rule, rule_state, corrections, step,
+        )
         if average_from > 0 and t >= average_from:
             _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
         if path is not None:
-            update = start // batch_size
+            _record(path, start // batch_size, coef, 1.0, intercept)
+    return loss_sum, intercept, t, rule_count
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _rows_epoch(
+    X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
+):
+    """:func:`minibatch_epoch` for batches of one row and a diagonal preconditioner (``batch_size`` is 1)."""
+    n_rows = order.shape[0]
+    n_features = X.shape[1]
+    loss_code, epsilon = loss
+    l1_strength, l2_strength = penalty
+    shift, scale_diag, _, root_diag, _ = preconditioner
+    code, _, beta_1, beta_2, _ = rule
+    first, second = rule_state[FIRST], rule_state[SECOND]
+    # With an L2 penalty and no preconditioner, the coefficients are kept as
+    # ``weight_scale * coef``, as SGDRegressor does: the penalty's shrinkage
+    # is then one multiplication, not one per feature.
+    scaled = l1_strength == 0.0 and code == PLAIN and average_from == 0 and _is_identity(shift, scale_diag)
+    weight_scale = 1.0
+    decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
+    loss_sum = 0.0
+    for k in range(n_rows):
+        i = _next_row(X, y, sample_weight, order, k)
+        r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * _dot(X, i, coef), y[i],
+                                 sample_weight[i])
+        loss_sum += row_loss
+        t += 1
+        rule_count += 1
+        eta = learning_rate(schedule, t)
+        corrections, decay_1, decay_2 = _corrections(rule, decay_1, decay_2)
+        # The gradient is r * (x - shift), no buffer needed.
+        shift_step = 0.0
+        if scaled:
+            weight_scale *= 1.0 - eta * l2_strength
+            if not weight_scale > MIN_WEIGHT_SCALE:
+                for j in range(n_features):
+                    coef[j] *= weight_scale
+                weight_scale = 1.0
+            if r != 0.0:
+                c = eta * r / weight_scale
+                for j in range(n_features):
+                    coef[j] -= c * X[i, j]
+        elif code == PLAIN:
             for j in range(n_features):
-                path[update, j] = weight_scale * coef[j]
-            path[update, n_features] = intercept
+                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
+                s = scale_diag[j] * g
+                coef[j] -= eta * s
+                shift_step += shift[j] * s
+        else:
+            shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
+                                       first, second, corrections)
+        if fit_intercept:
+            intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
+        if average_from > 0 and t >= average_from:
+            _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
+        if path is not None:
+            _record(path, k, coef, weight_scale, intercept)
     if weight_scale != 1.0:
         for j in range(n_features):
             coef[j] *= weight_scale
     return loss_sum, intercept, t, rule_count
+
+
+@njit(cache=True, inline="always")
+def _next_row(X, y, sample_weight, order, k):
+    """``order[k]``, once the row ``PREFETCH_DISTANCE`` places ahead is asked for."""
+    if k + PREFETCH_DISTANCE < order.shape[0]:
+        ahead = order[k + PREFETCH_DISTANCE]
+        prefetch_row(X, ahead)
+        prefetch_row(y, ahead)
+        prefetch_row(sample_weight, ahead)
+    return order[k]
+
+
+@njit(cache=True, inline="always")
+def _corrections(rule, decay_1, decay_2):
+    """Adam's bias corrections for the next update, from the running ``b1**k``, ``b2**k``, and those advanced."""
+    if rule[0] == ADAM and max(decay_1, decay_2) > NEGLIGIBLE_DECAY:
+        decay_1 *= rule[2]
+        decay_2 *= rule[3]
+        return adam_corrections(decay_1, decay_2), decay_1, decay_2
+    return (1.0, 1.0), decay_1, decay_2
+
+
+@njit(cache=True, inline="always")
+def _record(path, update, coef, weight_scale, intercept):
+    """Row ``update`` of ``path``: the coefficients ``weight_scale * coef`` and the intercept."""
+    n_features = coef.shape[0]
+    for j in range(n_features):
+        path[update, j] = weight_scale * coef[j]
+    path[update, n_features] = intercept
 
 
 def batch_epoch(
@@ -287,6 +343,10 @@ def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, sh
     """
     loss_code, epsilon = loss
     n_rows, n_features = rows.shape[0], X.shape[1]
+    # The four rows' predictions, then their loss terms, one row at a time:
+    # the loss's code appears once in the compiled pass, not once per row.
+    predictions = np.empty(4)
+    terms = np.empty(4)
     for block in range(first, last):
         out = sums[block]
         out[:] = 0.0
@@ -294,60 +354,72 @@ def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, sh
         loss_sum = 0.0
         k = block * BLOCK_ROWS
         stop = min(k + BLOCK_ROWS, n_rows)
-        while k + 4 <= stop:
-            i0, i1, i2, i3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
-            p0 = p1 = p2 = p3 = 0.0
-            for j in range(n_features):
-                c = coef[j]
-                p0 += X[i0, j] * c
-                p1 += X[i1, j] * c
-                p2 += X[i2, j] * c
-                p3 += X[i3, j] * c
-            r0, l0 = _row_terms(loss_code, epsilon, intercept + p0, y[i0], sample_weight[i0])
-            r1, l1 = _row_terms(loss_code, epsilon, intercept + p1, y[i1], sample_weight[i1])
-            r2, l2 = _row_terms(loss_code, epsilon, intercept + p2, y[i2], sample_weight[i2])
-            r3, l3 = _row_terms(loss_code, epsilon, intercept + p3, y[i3], sample_weight[i3])
-            r_sum = r0 + r1 + r2 + r3
-            grad_intercept += r_sum
-            loss_sum += l0 + l1 + l2 + l3
-            for j in range(n_features):
-                out[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j] - r_sum * shift[j]
-            k += 4
-        for k in range(k, stop):
-            i = rows[k]
-            p = 0.0
-            for j in range(n_features):
-                p += X[i, j] * coef[j]
-            r, row_loss = _row_terms(loss_code, epsilon, intercept + p, y[i], sample_weight[i])
-            grad_intercept += r
-            loss_sum += row_loss
-            for j in range(n_features):
-                out[j] += r * (X[i, j] - shift[j])
+        while k < stop:
+            n_group = min(4, stop - k)
+            if n_group == 4:
+                i0, i1, i2, i3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
+                p0 = p1 = p2 = p3 = 0.0
+                for j in range(n_features):
+                    c = coef[j]
+                    p0 += X[i0, j] * c
+                    p1 += X[i1, j] * c
+                    p2 += X[i2, j] * c
+                    p3 += X[i3, j] * c
+                predictions[0], predictions[1], predictions[2], predictions[3] = p0, p1, p2, p3
+            else:
+                for q in range(n_group):
+                    predictions[q] = _dot(X, rows[k + q], coef)
+            group_loss = 0.0
+            for q in range(n_group):
+                i = rows[k + q]
+                terms[q], row_loss = _row_terms(loss_code, epsilon, intercept + predictions[q], y[i],
+                                                sample_weight[i])
+                group_loss += row_loss
+            loss_sum += group_loss
+            if n_group == 4:
+                r0, r1, r2, r3 = terms[0], terms[1], terms[2], terms[3]
+                r_sum = r0 + r1 + r2 + r3
+                grad_intercept += r_sum
+                for j in range(n_features):
+                    out[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j] - r_sum * shift[j]
+            else:
+                for q in range(n_group):
+                    i, r = rows[k + q], terms[q]
+                    grad_intercept += r
+                    for j in range(n_features):
+                        out[j] += r * (X[i, j] - shift[j])
+            k += n_group
         out[n_features] = grad_intercept
         out[n_features + 1] = loss_sum
 
 
-@njit(cache=True, error_model=ERROR_MODEL)
 def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
                preconditioner, t, rule, rule_state, rule_count, average_from):
-    """Add the block sums in block order and make the update; returns what :func:`minibatch_epoch` does."""
+    """Add the block sums in block order and make the update; returns what :func:`minibatch_epoch` does.
+
+    In NumPy, the update of :func:`minibatch_epoch_reference`: it runs once
+    per epoch on ``n_features`` values, so compiling it would cost a first
+    fit more than it saves.
+    """
+    total = sums.sum(axis=0)  # row after row, in block order
     n_features = coef.shape[0]
-    total = np.zeros(n_features + 2)
-    for block in range(sums.shape[0]):
-        for j in range(n_features + 2):
-            total[j] += sums[block, j]
     t += 1
     rule_count += 1
-    eta = learning_rate(schedule, t)
-    _, _, beta_1, beta_2, _ = rule
-    corrections = adam_corrections(beta_1**rule_count, beta_2**rule_count)
-    intercept = _apply_step(
-        coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
-        penalty, eta, preconditioner, rule, rule_state, corrections, np.empty(n_features),
-    )
+    eta = learning_rate.py_func(schedule, t)
+    intercept = _reference_step(coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
+                                penalty, eta, preconditioner, rule, rule_state, rule_count)
     if average_from > 0 and t >= average_from:
-        _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
+        _average_reference(coef, intercept, rule_state, t - average_from + 1)
     return total[n_features + 1], intercept, t, rule_count
+
+
+@njit(cache=True, inline="always")
+def _dot(X, i, coef):
+    """``X[i] @ coef``, in float64."""
+    p = 0.0
+    for j in range(coef.shape[0]):
+        p += X[i, j] * coef[j]
+    return p
 
 
 @njit(cache=True, inline="always")
@@ -356,7 +428,7 @@ def _row_terms(loss_code, epsilon, p, y, weight):
     return weight * loss_derivative(loss_code, p, y, epsilon), weight * loss_value(loss_code, p, y, epsilon)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
                 preconditioner, rule, rule_state, corrections, step):
     """Update ``coef`` and the rule's state in place from the gradient sums of a batch of ``size`` rows.
@@ -390,21 +462,21 @@ def _direction(rule, preconditioner, rule_state, grad, step, corrections):
     raise NotImplementedError("compiled only")
 
 
-@overload(_direction)
+@overload(_direction, inline="always")
 def _compiled_direction(rule, preconditioner, rule_state, grad, step, corrections):
     code = static_rule_code(rule)
     chosen = _any_direction if code is None else _plain_direction if code == PLAIN else _rule_direction
     return chosen.py_func
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _plain_direction(rule, preconditioner, rule_state, grad, step, corrections):
     """``step = P @ grad``."""
     _, scale_diag, scale_full, _, _ = preconditioner
     _multiply(scale_full, scale_diag, grad, step, scale_full.shape[0] > 0, False)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _rule_direction(rule, preconditioner, rule_state, grad, step, corrections):
     """``step = W @ u``, ``u`` the rule's direction for the gradient ``W.T @ grad`` of the coordinates ``v`` of ``w = W v``."""
     _, _, _, root_diag, root_full = preconditioner
@@ -419,7 +491,7 @@ def _rule_direction(rule, preconditioner, rule_state, grad, step, corrections):
         step[j] = grad[j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _any_direction(rule, preconditioner, rule_state, grad, step, corrections):
     if rule[0] == PLAIN:
         _plain_direction(rule, preconditioner, rule_state, grad, step, corrections)
@@ -491,7 +563,7 @@ def _one_row_loop(rule, args):
     return shift_step
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _multiply(matrix, diagonal, vector, out, full, transpose):
     """``out = A @ vector`` (``A.T`` if ``transpose``), ``A`` = ``matrix`` if ``full`` else ``diag(diagonal)``."""
     n = vector.shape[0]
@@ -506,7 +578,7 @@ def _multiply(matrix, diagonal, vector, out, full, transpose):
             out[j] = diagonal[j] * vector[j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _intercept_direction(rule, rule_state, grad_intercept, corrections):
     """The rule's direction for the (centred) intercept, whose state is the last column."""
     last = rule_state.shape[1] - 1
@@ -525,7 +597,7 @@ def _average(coef, intercept, average, count):
     average[n_features] += (intercept - average[n_features]) / count
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _is_identity(shift, scale_diag):
     for j in range(shift.shape[0]):
         if shift[j] != 0.0 or scale_diag[j] != 1.0:
@@ -551,10 +623,7 @@ def minibatch_epoch_reference(
 ):
     """NumPy version of :func:`minibatch_epoch` (same arguments and results)."""
     loss_code, epsilon = loss
-    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
-    root = root_full if root_full.shape[0] else np.diag(root_diag)
-    update = rule_update.py_func
-    last = coef.shape[0]
+    shift = preconditioner[0]
     loss_sum = 0.0
     for start in range(0, order.shape[0], batch_size):
         rows = order[start:start + batch_size]
@@ -562,31 +631,46 @@ def minibatch_epoch_reference(
         p = X_batch @ coef + intercept
         loss_sum += s_batch @ loss_values(loss_code, p, y_batch, epsilon)
         r = s_batch * loss_derivatives(loss_code, p, y_batch, epsilon)
-        grad = (X_batch - shift).T @ r / len(rows) + penalty_gradient(coef, *penalty)
-        grad_intercept = r.sum() / len(rows)
         t += 1
         rule_count += 1
         eta = learning_rate.py_func(schedule, t)
         if schedule[0] == AUTO and len(rows) < batch_size:
             eta *= len(rows) / batch_size
-        corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
-        if rule[0] == PLAIN:
-            step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
-        else:
-            u, rule_state[FIRST, :last], rule_state[SECOND, :last] = update(
-                rule, rule_state[FIRST, :last], rule_state[SECOND, :last], root.T @ grad, corrections
-            )
-            step = root @ u
-        coef -= eta * step
-        if fit_intercept:
-            u_c, rule_state[FIRST, last], rule_state[SECOND, last] = update(
-                rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept, corrections
-            )
-            intercept += eta * (shift @ step - u_c)
+        intercept = _reference_step(coef, intercept, (X_batch - shift).T @ r, r.sum(), len(rows), fit_intercept,
+                                    penalty, eta, preconditioner, rule, rule_state, rule_count)
         if average_from > 0 and t >= average_from:
-            count = t - average_from + 1
-            rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
-            rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count
+            _average_reference(coef, intercept, rule_state, t - average_from + 1)
         if path is not None:
             path[start // batch_size] = np.append(coef, intercept)
     return loss_sum, intercept, t, rule_count
+
+
+def _reference_step(coef, intercept, grad_sum, grad_intercept_sum, size, fit_intercept, penalty, eta,
+                    preconditioner, rule, rule_state, rule_count):
+    """:func:`_apply_step` in NumPy, the rule's update number ``rule_count``; returns the new intercept."""
+    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
+    last = coef.shape[0]
+    grad = grad_sum / size + penalty_gradient(coef, *penalty)
+    corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
+    if rule[0] == PLAIN:
+        step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
+    else:
+        u, rule_state[FIRST, :last], rule_state[SECOND, :last] = rule_update.py_func(
+            rule, rule_state[FIRST, :last], rule_state[SECOND, :last],
+            root_full.T @ grad if root_full.shape[0] else root_diag * grad, corrections,
+        )
+        step = root_full @ u if root_full.shape[0] else root_diag * u
+    coef -= eta * step
+    if fit_intercept:
+        u_c, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update.py_func(
+            rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept_sum / size, corrections
+        )
+        intercept += eta * (shift @ step - u_c)
+    return intercept
+
+
+def _average_reference(coef, intercept, rule_state, count):
+    """:func:`_average` in NumPy."""
+    last = coef.shape[0]
+    rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
+    rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count
