@@ -17,16 +17,21 @@ import scipy.sparse as sp
 def kernel_array(array):
     """``array`` C-ordered (copied only if it is not) and seen through a read-only view.
 
+    A sparse ``X`` is returned as CSR (converted only if it is not), whose
+    arrays the sparse kernels read (see ``_sparse``).
+
     Parameters
     ----------
-    array : ndarray
+    array : ndarray or scipy.sparse matrix or array
         Validated data, ``X`` or ``y``.
 
     Returns
     -------
-    view : ndarray
+    view : ndarray or scipy.sparse CSR matrix or array
         A C-contiguous, read-only array with the values of ``array``.
     """
+    if sp.issparse(array):
+        return array.tocsr()
     view = np.ascontiguousarray(array).view()
     view.flags.writeable = False
     return view

@@ -37,12 +37,14 @@ and may stop the loop.
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 
 from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
+from ._sparse import is_sparse
 from ._update_rules import AVERAGE, FIRST
 
 # An objective this many times larger than the starting one counts as divergence.
@@ -330,15 +332,26 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     intercept after each update.
     """
     precond = state.preconditioner.arrays()
-    if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
+    if is_sparse(X) and batch_size == order.shape[0]:
+        sums = X.batch_sums(y, sample_weight, order, coef, state.intercept, settings.loss, precond[0])
+        result = batch_step(sums, order.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+                            schedule, precond, state.t, settings.rule, state.rule_state, state.rule_count,
+                            average_from)
+    elif isinstance(X, np.ndarray) and batch_size == order.shape[0]:
         result = batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
             settings.loss, settings.penalty, schedule, precond, state.t,
             settings.rule, state.rule_state, state.rule_count, average_from,
         )
+    if batch_size == order.shape[0] and (is_sparse(X) or isinstance(X, np.ndarray)):
         if updates is not None:
             updates[0] = np.append(coef, result[1])
         return result
+    if is_sparse(X):
+        record = () if updates is None else (updates,)
+        return X.epoch(y, sample_weight, order, batch_size, coef, state.intercept, settings.fit_intercept,
+                       settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
+                       state.rule_state, state.rule_count, average_from, *record)
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
     else:
@@ -393,7 +406,7 @@ class Judge:
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.settings = settings
-        self.full_batch = isinstance(X, np.ndarray) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        self.full_batch = (isinstance(X, np.ndarray) or is_sparse(X)) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
@@ -453,8 +466,9 @@ class Judge:
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
-        self.gradient = batch_sums(self.X, self.y, self.sample_weight, self.rows, coef, intercept,
-                                   self.settings.loss, preconditioner.shift)
+        kernel = self.X.batch_sums if is_sparse(self.X) else partial(batch_sums, self.X)
+        self.gradient = kernel(self.y, self.sample_weight, self.rows, coef, intercept, self.settings.loss,
+                               preconditioner.shift)
         n_features = coef.shape[0]
         loss_sum = self.gradient[:, n_features + 1].sum()
         return loss_sum / self.rows.shape[0] + penalty_value(coef, *self.settings.penalty)
@@ -463,8 +477,8 @@ class Judge:
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
         coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
         X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
-        if isinstance(X, np.ndarray):
-            sums = loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
+        if isinstance(X, np.ndarray) or is_sparse(X):
+            sums = _loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
         else:
             sums = sum(
                 loss_sums(X[part], y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
@@ -596,10 +610,17 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     """
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
     y_checked = y[rows]
-    loss_sum = loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
-                         state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
+    loss_sum = _loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
+                          state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
     objective = loss_sum / y_checked.shape[0] + penalty_value(state.coef, *settings.penalty)
     _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
+
+
+def _loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
+    """``_kernels.loss_sums`` for an array or sparse rows."""
+    if is_sparse(X):
+        return X.loss_sums(y, sample_weight, rows, coefs, intercepts, loss)
+    return loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss)
 
 
 def _check_divergence(objective, coef, intercept, state, settings, target_scale):

@@ -27,11 +27,13 @@ lazily, a chunk of rows at a time, so that memory stays near the size of ``X``.
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.sparse as sp
 from numba import njit
 
 from ._arrays import kernel_array
 from ._parallel import one_blas_thread
 from ._preconditioning import Moments, is_constant
+from ._sparse import SparseRows
 
 # Values (float64) in one chunk of expanded rows: 2 MiB, about a CPU's L2
 # cache, so a chunk is mostly still cached when the epoch kernel reads it.
@@ -42,7 +44,8 @@ class RawFeatures:
     """The identity map: gradient descent on ``X`` itself."""
 
     def design(self, X, lazy=False):
-        return X
+        """``X`` itself; a sparse ``X`` (CSR) as :class:`~skgd._sparse.SparseRows`."""
+        return SparseRows(X) if sp.issparse(X) else X
 
     def unstandardised(self):
         return self

@@ -19,12 +19,12 @@ from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES, RotatedFeatures
-from ._kernels import linear_predictions
 from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
 from ._parallel import one_blas_thread
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
+from ._sparse import SPARSE_FORMATS, linear_predictions
 from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state, rule_tuple
 
 AUTO_BATCH_SIZE = 200
@@ -529,8 +529,14 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """
         check_is_fitted(self)
         check_numpy_namespace(self, X)
-        X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
+        X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
+                                       order="C", reset=False))
         return predictions(linear_predictions(X, float64_coef(self.coef_), float(self.intercept_)), X, self.coef_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _check_params(self, for_partial_fit):
         """Rules that involve more than one parameter, and the parameters of a continuing ``partial_fit``.
@@ -553,7 +559,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     def _validate_training_data(self, X, y, sample_weight, reset):
         """Validated ``X`` and ``y``, and the sample weights as a new array normalised to mean 1."""
         X, y = validate_data(
-            self, X, y, dtype=[np.float64, np.float32], order="C", y_numeric=True, reset=reset
+            self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
+            reset=reset,
         )
         # y given as strings is converted only now: check it again as numbers
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")

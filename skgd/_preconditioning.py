@@ -41,6 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
+from ._sparse import is_sparse
+
 MAX_FULL_FEATURES = 256
 # Above this condition number of the diagonally preconditioned problem, a
 # full preconditioner too costly per update is applied by rotating the design.
@@ -145,20 +147,31 @@ class Preconditioner:
         """
         n_features = X.shape[1]
         n_samples = X.shape[0] if rows is None else rows.shape[0]
-        max_samples = min(MAX_SAMPLES, max(MIN_SAMPLES, MAX_SAMPLE_VALUES // n_features))
+        sparse = is_sparse(X)
+        if sparse:
+            # a sparse design: its column moments from every training row, in
+            # one pass over the non-zeros (a sample would miss rare columns,
+            # and freeze them); only the curvatures come from the sample
+            chunk = Moments.of(X if rows is None else X[rows],
+                               sample_weight if rows is None else sample_weight[rows], False)
+        # a sparse sample is never densified: only its rows count
+        max_samples = MAX_SAMPLES if sparse else min(MAX_SAMPLES, max(MIN_SAMPLES, MAX_SAMPLE_VALUES // n_features))
         if n_samples > max_samples:
             drawn = _sample(rng, n_samples, max_samples)
             rows = drawn if rows is None else rows[drawn]
         elif rows is None:
             rows = slice(None)
         X, sample_weight = X[rows], sample_weight[rows]
-        cheap = n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
-        rotate = moments is None and rotatable and not cheap and n_features <= MAX_FULL_FEATURES
+        # a sparse design gets the diagonal preconditioner only (O(nnz) per update)
+        cheap = not sparse and n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        rotate = (moments is None and rotatable and not sparse and not cheap
+                  and n_features <= MAX_FULL_FEATURES)
         if moments is None:
             full = cheap or rotate
         else:
             full = moments.correlation is not None  # a stream keeps its first choice
-        chunk = Moments.of(X, sample_weight, full)
+        if not sparse:
+            chunk = Moments.of(X, sample_weight, full)
         if moments is None:
             moments = chunk
         elif moments.weight < MAX_SAMPLES:
@@ -173,8 +186,8 @@ class Preconditioner:
         scale = _unit_scales(size, live, l2_strength)
         shrinkage = n_features / (moments.weight + n_features) if streaming else 0.0
         ridge = l2_strength * scale**2
-        centred = _centred(X, shift, sample_weight, scale)
         if full:
+            centred = _centred(X, shift, sample_weight, scale)
             correlation = moments.second_correlation(fit_intercept) * np.outer(live, live)
             shrunk = (1.0 - shrinkage) * correlation + np.diag(ridge + shrinkage * live + _JITTER)
             eigenvalues, eigenvectors = _positive_eigen(shrunk)
@@ -196,17 +209,16 @@ class Preconditioner:
             scale_full = scale[:, None] * inverse * scale[None, :]
             scale_diag = np.diag(scale_full).copy()
             root_full = scale[:, None] * root
+            row_norms = np.einsum("ij,ij->i", rows, rows)
         else:
             inverse = 1.0 / (live + ridge + _JITTER)
-            rows = centred
-            rows *= np.sqrt(inverse)
-            coef_curvature = _largest_eigenvalue(rows) / sample_weight.sum()
+            coef_curvature, row_norms = _diagonal_curvatures(X, shift, sample_weight, scale, np.sqrt(inverse))
             penalty_curvature = (ridge * inverse).max(initial=0.0)
             total_curvature = np.inf
             scale_full = np.empty((0, 0))
             scale_diag = scale**2 * inverse
             root_full = np.empty((0, 0))
-        row_norms = np.einsum("ij,ij->i", rows, rows) + (sample_weight if fit_intercept else 0.0)
+        row_norms = row_norms + (sample_weight if fit_intercept else 0.0)
         preconditioner = cls(
             shift,
             scale_diag,
@@ -301,7 +313,9 @@ class Moments:
 
     @classmethod
     def of(cls, X, sample_weight, full):
-        """Moments of the rows of ``X``."""
+        """Moments of the rows of ``X`` (an array, or sparse rows: diagonal only)."""
+        if is_sparse(X):
+            return cls(*X.moments(sample_weight), None)
         weight = float(sample_weight.sum())
         if not weight > 0:  # no rows that count: merging ignores these
             zeros = np.zeros(X.shape[1])
@@ -447,6 +461,19 @@ def _centred(X, centre, sample_weight, column_scale=1.0):
 def is_constant(spread, magnitude):
     """Whether columns with these standard deviations and root mean squares are constant to rounding."""
     return spread <= _CONSTANT * magnitude
+
+
+def _diagonal_curvatures(X, shift, sample_weight, scale, root_inverse):
+    """The largest eigenvalue of ``Z.T @ Z / sum(s)`` and the squared norms of the rows of ``Z``.
+
+    ``Z`` has the rows ``sqrt(s_i) * (x_i - shift) * scale * root_inverse``;
+    sparse rows compute both without forming it.
+    """
+    if is_sparse(X):
+        return X.centred_curvatures(shift, sample_weight, scale * root_inverse)
+    rows = _centred(X, shift, sample_weight, scale)
+    rows *= root_inverse
+    return _largest_eigenvalue(rows) / sample_weight.sum(), np.einsum("ij,ij->i", rows, rows)
 
 
 def _largest_eigenvalue(A):
