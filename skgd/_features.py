@@ -109,6 +109,12 @@ class PolynomialFeatureMap:
         has it, 1 for a constant column; ``mean`` is the weighted mean with
         ``centre``, else zero (no intercept to absorb it).
         """
+        if sp.issparse(X):
+            # not centred, which would densify the monomials; the implicit
+            # shift of 'auto' centres them (see _sparse)
+            weight, mean, spread = SparseRows(self.expansion.transform(X)).moments(sample_weight)
+            constant = is_constant(spread, np.hypot(spread, mean))
+            return replace(self, mean=np.zeros_like(mean), scale=np.where(constant, 1.0, spread))
         raw = self.design(X, lazy=True)
         moments = None
         for rows in raw.chunks(np.arange(X.shape[0]), 1):
@@ -129,7 +135,14 @@ class PolynomialFeatureMap:
         return self.parent.shape[0]
 
     def design(self, X, lazy=False):
-        """The expanded, standardised rows of ``X``: lazily, or all at once."""
+        """The expanded, standardised rows of ``X``: lazily, or all at once; CSR for a sparse ``X``."""
+        if sp.issparse(X):
+            if np.any(self.mean != 0):
+                raise ValueError(
+                    "This polynomial model centres its monomials (its first data was dense): sparse X "
+                    "would have to be densified. Pass dense X, or fit on sparse X from the start."
+                )
+            return SparseRows((self.expansion.transform(X) @ sp.diags(1.0 / self.scale)).tocsr())
         rows = ExpandedRows(self, X)
         return rows if lazy else rows[:]
 

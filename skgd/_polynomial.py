@@ -12,6 +12,7 @@ from ._arrays import float64_coef, kernel_array, predictions
 from ._docstrings import entries, fill
 from ._features import PolynomialFeatureMap
 from ._linear import GDRegressor
+from ._sparse import SPARSE_FORMATS
 
 
 class GDPolynomialRegressor(GDRegressor):
@@ -162,7 +163,8 @@ class GDPolynomialRegressor(GDRegressor):
         """
         check_is_fitted(self)
         check_numpy_namespace(self, X)
-        X = kernel_array(validate_data(self, X, dtype=[np.float64, np.float32], order="C", reset=False))
+        X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
+                                       order="C", reset=False))
         monomials = self._state.features.unstandardised().design(X, lazy=True)
         return predictions(monomials @ float64_coef(self.coef_) + float(self.intercept_), X, self.coef_)
 

@@ -36,7 +36,6 @@ import numpy as np
 import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.linalg import LinearOperator, eigsh
-from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from ._arrays import kernel_array
 from ._kernels import (
@@ -93,8 +92,8 @@ class SparseRows:
         if not weight > 0:
             zeros = np.zeros(self.shape[1])
             return weight, zeros, zeros
-        mean, variance = mean_variance_axis(self.X, axis=0, weights=sample_weight)
-        return weight, np.asarray(mean, dtype=np.float64), np.sqrt(np.maximum(variance, 0.0))
+        mean, variance = column_moments(self.arrays, sample_weight, self.shape[1])
+        return weight, mean, np.sqrt(variance)
 
     def centred_curvatures(self, shift, sample_weight, column_scale):
         """Without forming them: the largest eigenvalue of ``Z.T @ Z / sum(s)`` and each ``||z_i||^2``.
@@ -152,6 +151,34 @@ class SparseRows:
 
 def is_sparse(X):
     return isinstance(X, SparseRows)
+
+
+@njit(cache=True)
+def column_moments(csr, sample_weight, n_columns):
+    """Weighted mean and variance of each column (weights summing to more than 0), in float64.
+
+    Two passes over the non-zeros: the mean, then the squared deviations of
+    the non-zeros plus those of the zeros, ``(W - W_j) * mean_j**2`` with
+    ``W_j`` the weight of column ``j``'s non-zero rows.
+    """
+    data, indices, indptr = csr
+    total = sample_weight.sum()
+    mean = np.zeros(n_columns)
+    seen = np.zeros(n_columns)
+    for i in range(indptr.shape[0] - 1):
+        for n in range(indptr[i], indptr[i + 1]):
+            mean[indices[n]] += sample_weight[i] * np.float64(data[n])
+            seen[indices[n]] += sample_weight[i]
+    mean /= total
+    variance = np.zeros(n_columns)
+    for i in range(indptr.shape[0] - 1):
+        for n in range(indptr[i], indptr[i + 1]):
+            j = indices[n]
+            deviation = np.float64(data[n]) - mean[j]
+            variance[j] += sample_weight[i] * deviation * deviation
+    for j in range(n_columns):
+        variance[j] = max((variance[j] + max(total - seen[j], 0.0) * mean[j] * mean[j]) / total, 0.0)
+    return mean, variance
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

@@ -1,0 +1,193 @@
+"""Sparse X: the same rows in the same order give the same model as dense X (issue 14, must show 2).
+
+Every solver x loss x penalty x update rule, under a fixed schedule (no
+preconditioner) and under ``'auto'``, with averaging, early stopping, a
+recorded path and ``partial_fit`` streams of sparse chunks; to 1e-10.
+
+Under ``'auto'`` the dense fit must take the diagonal preconditioner that is
+the only one sparse data gets (more than 256 columns), and its curvature
+must be the exact eigenvalue (at most 256 rows), as it is for dense data of
+that size. Full-batch adaptive rules are left out there: on such
+rank-deficient data they amplify rounding differences (see
+``test_common``).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+from skgd import GDPolynomialRegressor, GDRegressor
+from skgd._update_rules import RULE_CODES
+
+from _shared import LOSSES, SOLVERS
+
+PENALTIES = (None, "l2", "l1", "elasticnet")
+TOLERANCE = 1e-10
+# Until the dense kernels take the proximal L1 step (issue 14, another
+# branch), a dense one-row plain step still takes L1's subgradient where
+# the sparse one takes the prox: strict, so that the mark goes once they agree.
+PROX_PENDING = pytest.mark.xfail(strict=True, reason="the dense kernels still take L1's subgradient")
+
+
+def _data(n_samples=40, n_features=6, density=0.4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_samples, n_features)) * (rng.rand(n_samples, n_features) < density)
+    y = X @ rng.standard_normal(n_features) + 0.5 + 0.1 * rng.standard_normal(n_samples)
+    return X, y
+
+
+def _assert_same_model(dense, sparse):
+    assert sparse.n_iter_ == dense.n_iter_ and sparse.t_ == dense.t_
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=0, atol=TOLERANCE)
+    assert abs(sparse.intercept_ - dense.intercept_) <= TOLERANCE
+    np.testing.assert_allclose(sparse.loss_curve_, dense.loss_curve_, rtol=TOLERANCE)
+
+
+def _fit_both(X, y, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = GDRegressor(random_state=0, **params).fit(X, y)
+        sparse = GDRegressor(random_state=0, **params).fit(sp.csr_matrix(X), y)
+    return dense, sparse
+
+
+def _marks(solver, penalty, rule, learning_rate):
+    one_row_prox = solver == "sgd" and rule == "plain" and learning_rate != "auto" and penalty in ("l1", "elasticnet")
+    return [PROX_PENDING] if one_row_prox else []
+
+
+FIXED_CASES = [
+    pytest.param(solver, loss, penalty, rule, marks=_marks(solver, penalty, rule, "constant"))
+    for solver in SOLVERS for loss in LOSSES for penalty in PENALTIES for rule in RULE_CODES
+]
+
+
+@pytest.mark.parametrize("solver, loss, penalty, rule", FIXED_CASES)
+def test_sparse_equals_dense_fixed_schedule(solver, loss, penalty, rule):
+    X, y = _data()
+    dense, sparse = _fit_both(X, y, solver=solver, loss=loss, penalty=penalty, optimizer=rule, alpha=0.01,
+                              learning_rate="invscaling", eta0=0.01, batch_size=7, max_iter=6)
+    _assert_same_model(dense, sparse)
+
+
+AUTO_CASES = [
+    pytest.param(solver, penalty, rule)
+    for solver in SOLVERS for penalty in PENALTIES for rule in RULE_CODES
+    if not (solver == "batch" and rule in ("adagrad", "rmsprop", "adam"))
+]
+
+
+@pytest.mark.parametrize("solver, penalty, rule", AUTO_CASES)
+def test_sparse_equals_dense_auto(solver, penalty, rule):
+    X, y = _data(n_samples=50, n_features=260, density=0.05)
+    dense, sparse = _fit_both(X, y, solver=solver, penalty=penalty, optimizer=rule, alpha=0.01, batch_size=7,
+                              max_iter=8)
+    _assert_same_model(dense, sparse)
+
+
+@pytest.mark.parametrize("loss", ["huber", "absolute_error"])
+def test_sparse_equals_dense_auto_robust_losses(loss):
+    X, y = _data(n_samples=50, n_features=260, density=0.05)
+    _assert_same_model(*_fit_both(X, y, loss=loss, batch_size=7, max_iter=8))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("learning_rate", ["constant", "auto"])
+@pytest.mark.parametrize("extra", [
+    {"average": True}, {"average": 20}, {"early_stopping": True, "validation_fraction": 0.2},
+    {"store_path": "step"}, {"store_path": "epoch"}, {"shuffle": False},
+])
+def test_sparse_equals_dense_options(solver, learning_rate, extra):
+    X, y = _data(n_samples=50, n_features=260, density=0.05) if learning_rate == "auto" else _data()
+    dense, sparse = _fit_both(X, y, solver=solver, learning_rate=learning_rate, eta0=0.01, batch_size=7,
+                              max_iter=6, **extra)
+    _assert_same_model(dense, sparse)
+    if "store_path" in extra:
+        np.testing.assert_allclose(sparse.coef_path_, dense.coef_path_, rtol=0, atol=TOLERANCE)
+        np.testing.assert_allclose(sparse.intercept_path_, dense.intercept_path_, rtol=0, atol=TOLERANCE)
+    if "early_stopping" in extra:
+        np.testing.assert_allclose(sparse.validation_scores_, dense.validation_scores_, rtol=TOLERANCE)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("learning_rate", ["constant", "auto"])
+def test_partial_fit_stream_of_sparse_chunks(solver, learning_rate):
+    X, y = _data(n_samples=90, n_features=260, density=0.05) if learning_rate == "auto" else _data(90)
+    params = dict(solver=solver, learning_rate=learning_rate, eta0=0.01, batch_size=7, random_state=0)
+    dense, sparse = GDRegressor(**params), GDRegressor(**params)
+    X_sparse = sp.csr_matrix(X)
+    for chunk in np.array_split(np.arange(X.shape[0]), 3):
+        dense.partial_fit(X[chunk], y[chunk])
+        sparse.partial_fit(X_sparse[chunk], y[chunk])
+    _assert_same_model(dense, sparse)
+
+
+@pytest.mark.parametrize("format", ["csr_matrix", "csc_matrix", "csr_array", "csc_array", "coo_matrix", "lil_array"])
+def test_every_sparse_format_fits_predicts_and_scores(format):
+    X, y = _data()
+    X_sparse = getattr(sp, format)(X)
+    model = GDRegressor(random_state=0).fit(X_sparse, y)
+    reference = GDRegressor(random_state=0).fit(sp.csr_matrix(X), y)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_allclose(model.predict(X_sparse), model.predict(X), rtol=0, atol=1e-12)
+    assert model.score(X_sparse, y) == pytest.approx(model.score(X, y), abs=1e-12)
+    assert model.score(X_sparse, y) > 0.9
+
+
+def test_float32_sparse_input():
+    X, y = _data()
+    params = dict(learning_rate="invscaling", random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = GDRegressor(**params).fit(sp.csr_matrix(X.astype(np.float32)), y)
+        reference = GDRegressor(**params).fit(X.astype(np.float32), y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-10)
+
+
+def test_sparse_y_is_rejected():
+    X, y = _data()
+    with pytest.raises((TypeError, ValueError)):
+        GDRegressor().fit(X, sp.csr_matrix(y[:, None]))
+
+
+def test_x_is_not_densified_or_copied():
+    """The kernels read the caller's CSR arrays themselves."""
+    X, y = _data(200, 50, density=0.1)
+    X_sparse = sp.csr_matrix(X)
+    model = GDRegressor(solver="sgd", learning_rate="constant", eta0=0.01, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_sparse, y)
+    assert np.shares_memory(model._state.features.design(X_sparse).arrays[0], X_sparse.data)
+
+
+@pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
+def test_lazy_prox_of_one_row_steps_matches_eager_steps(penalty):
+    """The O(nnz) one-row step with a lazy L1 prox equals the eager prox applied at every update."""
+    X, y = _data(30, 8, density=0.3)
+    alpha, eta, l1_ratio = 0.5, 0.02, 0.15 if penalty == "elasticnet" else 1.0
+    l1, l2 = alpha * l1_ratio, alpha * (1 - l1_ratio)
+    model = GDRegressor(solver="sgd", penalty=penalty, alpha=alpha, learning_rate="constant", eta0=eta,
+                        shuffle=False, max_iter=3, tol=None).fit(sp.csr_matrix(X), y)
+    w, b = np.zeros(X.shape[1]), 0.0
+    for _ in range(3):
+        for i in range(X.shape[0]):
+            r = X[i] @ w + b - y[i]
+            w = w - eta * (r * X[i] + l2 * w)
+            w = np.sign(w) * np.maximum(np.abs(w) - eta * l1, 0.0)
+            b -= eta * r
+    np.testing.assert_allclose(model.coef_, w, rtol=0, atol=1e-12)
+    assert model.intercept_ == pytest.approx(b, abs=1e-12)
+    assert np.any(model.coef_ == 0.0)
+
+
+def test_polynomial_on_sparse_input_expands_to_csr():
+    X, y = _data(60, 3, density=0.5)
+    dense = GDPolynomialRegressor(degree=2, random_state=0).fit(X, y)
+    sparse = GDPolynomialRegressor(degree=2, random_state=0).fit(sp.csr_matrix(X), y)
+    # centring a sparse expansion would densify it: its path differs from the dense one's, not its optimum
+    np.testing.assert_allclose(sparse.predict(sp.csr_matrix(X)), sparse.predict(X), rtol=0, atol=1e-10)
+    assert sparse.score(X, y) == pytest.approx(dense.score(X, y), abs=1e-3)
