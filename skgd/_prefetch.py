@@ -46,3 +46,32 @@ def prefetch_row(typingctx, X, i):
         return context.get_dummy_value()
 
     return types.void(X, types.intp), codegen
+
+
+@intrinsic
+def prefetch_span(typingctx, array, start, stop):
+    """Prefetch every cache line of ``array[start:stop]``, a span of a C-contiguous 1-D array (a CSR row)."""
+    if not (isinstance(array, types.Array) and array.ndim == 1 and array.layout == "C"):
+        return None
+
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        values = context.make_array(array_type)(context, builder, args[0])
+        first = builder.bitcast(
+            cgutils.get_item_pointer(context, builder, array_type, values, [args[1]], wraparound=False),
+            ir.IntType(8).as_pointer(),
+        )
+        count = builder.sub(args[2], args[1])
+        n_bytes = builder.mul(count, context.get_constant(types.intp, array_type.dtype.bitwidth // 8))
+        int32 = ir.IntType(32)
+        function_type = ir.FunctionType(ir.VoidType(), [first.type, int32, int32, int32])
+        prefetch = builder.module.declare_intrinsic("llvm.prefetch", [first.type], function_type)
+        zero = context.get_constant(types.intp, 0)
+        line = context.get_constant(types.intp, _CACHE_LINE)
+        # a span that starts inside a line ends up to a line further on
+        end = builder.add(n_bytes, context.get_constant(types.intp, _CACHE_LINE - 1))
+        with cgutils.for_range_slice(builder, zero, end, line) as (offset, _):
+            builder.call(prefetch, [builder.gep(first, [offset]), int32(0), int32(3), int32(1)])
+        return context.get_dummy_value()
+
+    return types.void(array, types.intp, types.intp), codegen

@@ -43,6 +43,7 @@ from ._kernels import (
 )
 from ._kernels import linear_predictions as dense_predictions
 from ._losses import loss_value
+from ._prefetch import PREFETCH_DISTANCE, prefetch_span
 from ._schedules import AUTO, learning_rate
 from ._update_rules import ADAM, AVERAGE, PLAIN, adam_corrections
 
@@ -75,6 +76,9 @@ class SparseRows:
     """
 
     def __init__(self, X):
+        if not X.has_canonical_format:  # repeated columns in a row summed (on a copy), sorted
+            X = X.copy()
+            X.sum_duplicates()
         self.X = X
         self.shape = X.shape
         self.arrays = (kernel_array(X.data), kernel_array(X.indices), kernel_array(X.indptr))
@@ -225,11 +229,8 @@ def sparse_batch_sums(csr, y, sample_weight, rows, coef, intercept, loss, shift,
 
 @njit(cache=True, inline="always")
 def _soft(value, threshold):
-    if value > threshold:
-        return value - threshold
-    if value < -threshold:
-        return value + threshold
-    return 0.0
+    """``sign(value) * max(|value| - threshold, 0)``, without branches (``threshold >= 0``)."""
+    return value - min(max(value, -threshold), threshold)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -246,34 +247,43 @@ def sparse_minibatch_epoch(
     shift, scale_diag, scale_full, _, _ = preconditioner
     code, _, beta_1, beta_2, _ = rule
     full = scale_full.shape[0] > 0
-    # One-row plain steps without a preconditioner or averaging: O(nnz) each,
-    # w = weight_scale * coef, the L1 prox lazy (see the module's docstring).
-    lazy = (batch_size == 1 and not full and code == PLAIN and average_from == 0
-            and _is_identity(shift, scale_diag))
+    # Plain steps without a preconditioner or averaging: O(nnz) each, with
+    # w = weight_scale * coef and the L1 prox lazy (see the module's docstring).
+    lazy = not full and code == PLAIN and average_from == 0 and _is_identity(shift, scale_diag)
     weight_scale = 1.0
     threshold = 0.0  # C: the cumulative threshold, in units of coef
     caught_up = np.zeros(n_features if lazy and l1_strength > 0.0 else 0)  # C when each coef was last updated
+    lazy_l1 = caught_up.shape[0] > 0
+    residuals = np.empty(batch_size if lazy else 0)
     decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
-    grad = np.zeros(n_features)
-    step = np.empty(n_features)
+    grad = np.zeros(0 if lazy else n_features)
+    step = np.empty(0 if lazy else n_features)
     loss_sum = 0.0
     for start in range(0, n_rows, batch_size):
         stop = min(start + batch_size, n_rows)
         size = stop - start
         grad_intercept = 0.0
         for k in range(start, stop):
+            if k + PREFETCH_DISTANCE < n_rows:
+                ahead = order[k + PREFETCH_DISTANCE]
+                prefetch_span(data, indptr[ahead], indptr[ahead + 1])
+                prefetch_span(indices, indptr[ahead], indptr[ahead + 1])
+                prefetch_span(y, ahead, ahead + 1)
+                prefetch_span(sample_weight, ahead, ahead + 1)
             i = order[k]
             dot = 0.0
             for n in range(indptr[i], indptr[i + 1]):
                 j = indices[n]
-                if caught_up.shape[0] > 0:
+                if lazy_l1:
                     coef[j] = _soft(coef[j], threshold - caught_up[j])
                     caught_up[j] = threshold
                 dot += data[n] * coef[j]
             r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * dot, y[i], sample_weight[i])
             loss_sum += row_loss
             grad_intercept += r
-            if not lazy and r != 0.0:
+            if lazy:
+                residuals[k - start] = r
+            elif r != 0.0:
                 for n in range(indptr[i], indptr[i + 1]):
                     grad[indices[n]] += r * data[n]
         t += 1
@@ -282,8 +292,6 @@ def sparse_minibatch_epoch(
         if schedule[0] == AUTO and size < batch_size:
             eta *= size / batch_size
         if lazy:
-            i = order[start]
-            r = grad_intercept
             shrink = 1.0 - eta * l2_strength
             if not shrink * weight_scale > MIN_WEIGHT_SCALE:
                 # fold the scale into the coefficients before it underflows (or turns negative)
@@ -294,19 +302,32 @@ def sparse_minibatch_epoch(
                         coef[j] *= shrink
                     shrink = 1.0
             weight_scale *= shrink
-            c = eta * r / weight_scale
             cut = eta * l1_strength / weight_scale
-            for n in range(indptr[i], indptr[i + 1]):
-                j = indices[n]
-                coef[j] -= c * data[n]
-            if caught_up.shape[0] > 0:
-                threshold += cut
-                for n in range(indptr[i], indptr[i + 1]):
-                    j = indices[n]
-                    coef[j] = _soft(coef[j], cut)
-                    caught_up[j] = threshold
+            threshold += cut
+            for k in range(start, stop):
+                i = order[k]
+                c = eta * (residuals[k - start] / size) / weight_scale
+                if lazy_l1 and size == 1:  # a row's columns are distinct (canonical CSR): prox each once
+                    for n in range(indptr[i], indptr[i + 1]):
+                        j = indices[n]
+                        coef[j] = _soft(coef[j] - c * data[n], cut)
+                        caught_up[j] = threshold
+                elif c != 0.0:
+                    for n in range(indptr[i], indptr[i + 1]):
+                        coef[indices[n]] -= c * data[n]
+            if lazy_l1 and size > 1:  # the prox of each coefficient the batch touched, once
+                for k in range(start, stop):
+                    i = order[k]
+                    for n in range(indptr[i], indptr[i + 1]):
+                        j = indices[n]
+                        if caught_up[j] != threshold:
+                            coef[j] = _soft(coef[j], cut)
+                            caught_up[j] = threshold
             if fit_intercept:
-                intercept -= eta * r
+                intercept -= eta * (grad_intercept / size)
+        elif not full and code == PLAIN:
+            intercept = _diagonal_plain_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty,
+                                             eta, shift, scale_diag)
         else:
             for j in range(n_features):
                 grad[j] -= grad_intercept * shift[j]
@@ -325,13 +346,40 @@ def sparse_minibatch_epoch(
             update = start // batch_size
             for j in range(n_features):
                 value = coef[j]
-                if caught_up.shape[0] > 0:
+                if lazy_l1:
                     value = _soft(value, threshold - caught_up[j])
                 path[update, j] = weight_scale * value
             path[update, n_features] = intercept
     if lazy:
         _catch_up(coef, weight_scale, threshold, caught_up)
     return loss_sum, intercept, t, rule_count
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def _diagonal_plain_step(coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta, shift, scale_diag):
+    """The plain rule's step with a diagonal ``P``, in one pass over the coefficients; returns the new intercept.
+
+    ``grad`` holds ``sum_B s_i dloss_i x_i`` over the batch's non-zeros, and
+    is zeroed for the next batch; ``shift`` enters as the rank-one
+    ``grad_intercept * shift``. The L1 part is the proximal step of the
+    metric ``P`` (``_penalties``), the intercept following the actual change
+    of the coefficients.
+    """
+    l1_strength, l2_strength = penalty
+    mean_residual = grad_intercept / size
+    shift_step = 0.0
+    for j in range(coef.shape[0]):
+        old = coef[j]
+        g = grad[j] / size - mean_residual * shift[j] + l2_strength * old
+        new = old - eta * (scale_diag[j] * g)
+        if l1_strength > 0.0:
+            new = _soft(new, eta * l1_strength * scale_diag[j])
+        coef[j] = new
+        shift_step += shift[j] * (old - new)
+        grad[j] = 0.0
+    if fit_intercept:
+        intercept += shift_step - eta * mean_residual
+    return intercept
 
 
 @njit(cache=True)
