@@ -214,8 +214,8 @@ def _bad_inputs():
         "2d_y": (X, np.c_[y, y], ValueError, "y should be a 1d array"),
         "length_mismatch": (X, y[:-1], ValueError, "inconsistent numbers of samples"),
         "y_none": (X, None, ValueError, "requires y to be passed"),
-        "sparse_csr": (sp.csr_matrix(X), y, TypeError, "Sparse data was passed"),
-        "sparse_csc": (sp.csc_matrix(X), y, TypeError, "Sparse data was passed"),
+        "sparse_y": (X, sp.csr_matrix(y[:, None]), TypeError, "Sparse data was passed for y"),
+        "nan_sparse_X": (sp.csr_matrix(X_nan), y, ValueError, "Input X contains NaN"),
     }
 
 
@@ -270,5 +270,6 @@ def test_predict_validation():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         model.predict(bad)
-    with pytest.raises(TypeError, match="Sparse data was passed"):
-        model.predict(sp.csr_matrix(X))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict(sp.csr_matrix(bad))
+    np.testing.assert_allclose(model.predict(sp.csr_matrix(X)), model.predict(X), rtol=0, atol=1e-9)

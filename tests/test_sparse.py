@@ -148,12 +148,6 @@ def test_float32_sparse_input():
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-10)
 
 
-def test_sparse_y_is_rejected():
-    X, y = _data()
-    with pytest.raises((TypeError, ValueError)):
-        GDRegressor().fit(X, sp.csr_matrix(y[:, None]))
-
-
 def test_x_is_not_densified_or_copied():
     """The kernels read the caller's CSR arrays themselves."""
     X, y = _data(200, 50, density=0.1)
