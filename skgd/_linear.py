@@ -99,7 +99,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
           fit with the plain rule and no L1 penalty descends on the design
           rotated so that ``P`` is diagonal (one float64 copy of it). The
           change of coordinates alters the path only, not the objective or
-          the coefficients. After each epoch of a fit the model is measured
+          the coefficients. Sparse ``X`` gets the diagonal preconditioner
+          only, its centring implicit. After each epoch of a fit the model is measured
           exactly on every training row: for the stochastic solvers, the
           better of the last iterate and the running mean of the iterates
           (Polyak-Ruppert averaging). The fit stops once that objective has
@@ -388,8 +389,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. A sparse matrix is kept as CSR (see the user
+            guide's *Sparse input*), never densified.
         y : array-like of shape (n_samples,)
             Target values.
         coef_init : array-like of shape (n_coef,), default=None
@@ -464,7 +466,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
         y : array-like of shape (n_samples,)
             Target values.
@@ -518,7 +520,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns

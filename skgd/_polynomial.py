@@ -46,7 +46,10 @@ class GDPolynomialRegressor(GDRegressor):
     stays near the size of ``X`` however many monomials there are (plus the
     sample of at most 20,000 rows and 32 MiB of monomials that
     ``learning_rate='auto'`` is estimated on); the ``'batch'`` solver
-    computes them once, holding all of them.
+    computes them once, holding all of them. Sparse ``X`` is expanded by
+    ``PolynomialFeatures`` into CSR monomials, divided by their standard
+    deviation but not centred (which would densify them; under ``'auto'``
+    the centring is implicit), all at once.
 
     The parameters after ``interaction_only`` are :class:`GDRegressor`'s;
     here the coefficients that gradient descent, the penalty and the step
@@ -152,7 +155,7 @@ class GDPolynomialRegressor(GDRegressor):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Samples.
 
         Returns
