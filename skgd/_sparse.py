@@ -84,7 +84,9 @@ class SparseRows:
         self.arrays = (kernel_array(X.data), kernel_array(X.indices), kernel_array(X.indptr))
 
     def __getitem__(self, rows):
-        """Rows ``rows`` (indices or a slice) as a new :class:`SparseRows`."""
+        """Rows ``rows`` (indices or a slice) as a new :class:`SparseRows` (all rows: this one, no copy)."""
+        if isinstance(rows, slice) and rows == slice(None):
+            return self
         return SparseRows(self.X[rows])
 
     def __matmul__(self, coef):
@@ -103,36 +105,27 @@ class SparseRows:
         """Without forming them: the largest eigenvalue of ``Z.T @ Z / sum(s)`` and each ``||z_i||^2``.
 
         ``z_i = sqrt(s_i) * (x_i - shift) * column_scale``, the rows centred
-        implicitly (see ``_preconditioning``). As for an array, the
-        eigenvalue is exact through the smaller Gram matrix when ``Z`` has
-        at most :data:`~skgd._preconditioning.MAX_FULL_FEATURES` rows or
-        columns, else from Lanczos iterations (each one pass over the
-        non-zeros) to 1e-3, raised by 1%.
+        implicitly (see ``_preconditioning``), and nothing the size of ``X``
+        allocated. As for an array, the eigenvalue is exact through the
+        smaller Gram matrix when ``Z`` has at most
+        :data:`~skgd._preconditioning.MAX_FULL_FEATURES` rows or columns,
+        else from Lanczos iterations (each one pass over the non-zeros) to
+        1e-3, raised by 1%.
         """
         from ._preconditioning import MAX_FULL_FEATURES
 
-        scaled = sp.csr_matrix(self.X, dtype=np.float64) @ sp.diags(column_scale)
-        root_weight = np.sqrt(sample_weight)
+        n_rows, n_columns = self.shape
         shifted = shift * column_scale
-        # ||(x - shift) q||^2 = ||x q||^2 - 2 (x q) @ (shift q) + ||shift q||^2
-        squares = np.asarray(scaled.multiply(scaled).sum(axis=1)).ravel()
-        row_norms = sample_weight * (squares - 2.0 * (scaled @ shifted) + shifted @ shifted)
-        n_rows, n_columns = scaled.shape
+        row_norms = sample_weight * centred_row_norms(self.arrays, shift, column_scale, shifted @ shifted)
         if min(n_rows, n_columns) <= MAX_FULL_FEATURES:
-            if n_rows < n_columns:  # Z Z.T
-                inner = scaled @ shifted
-                gram = (scaled @ scaled.T).toarray() - inner[:, None] - inner[None, :] + shifted @ shifted
-                small = root_weight[:, None] * gram * root_weight[None, :]
-            else:  # Z.T Z
-                weighted = scaled.multiply(sample_weight[:, None]).tocsr()
-                column_sums = np.asarray(weighted.sum(axis=0)).ravel()
-                small = ((scaled.T @ weighted).toarray() - column_sums[:, None] * shifted[None, :]
-                         - shifted[:, None] * column_sums[None, :] + sample_weight.sum() * np.outer(shifted, shifted))
+            small = centred_gram(self.arrays, sample_weight, shifted, column_scale, n_rows < n_columns)
             largest = float(np.linalg.eigvalsh(small)[-1])
         else:
+            X = self.X
+
             def gram_times(v):  # Z.T Z v
-                u = sample_weight * (scaled @ v - shifted @ v)
-                return scaled.T @ u - shifted * u.sum()
+                u = sample_weight * (X @ (column_scale * v) - shifted @ v)
+                return column_scale * (X.T @ u) - shifted * u.sum()
 
             operator = LinearOperator((n_columns, n_columns), matvec=gram_times, dtype=float)
             largest = float(eigsh(operator, k=1, which="LA", tol=1e-3, return_eigenvectors=False)[0]) * 1.01
@@ -183,6 +176,67 @@ def column_moments(csr, sample_weight, n_columns):
     for j in range(n_columns):
         variance[j] = max((variance[j] + max(total - seen[j], 0.0) * mean[j] * mean[j]) / total, 0.0)
     return mean, variance
+
+
+@njit(cache=True)
+def centred_row_norms(csr, shift, column_scale, shift_norm):
+    """``||(x_i - shift) * column_scale||^2`` of each row, ``shift_norm`` being ``||shift * column_scale||^2``."""
+    data, indices, indptr = csr
+    n_rows = indptr.shape[0] - 1
+    norms = np.empty(n_rows)
+    for i in range(n_rows):
+        total = shift_norm
+        for n in range(indptr[i], indptr[i + 1]):
+            j = indices[n]
+            q = column_scale[j] * column_scale[j]
+            deviation = np.float64(data[n]) - shift[j]
+            total += (deviation * deviation - shift[j] * shift[j]) * q
+        norms[i] = total
+    return norms
+
+
+@njit(cache=True)
+def centred_gram(csr, sample_weight, shifted, column_scale, by_rows):
+    """``Z @ Z.T`` (``by_rows``) or ``Z.T @ Z`` for the rows ``z_i = sqrt(s_i) (x_i - shift) q``, ``shifted = shift q``."""
+    data, indices, indptr = csr
+    n_rows, n_columns = indptr.shape[0] - 1, shifted.shape[0]
+    if by_rows:  # at most MAX_FULL_FEATURES rows: one of them spread out at a time
+        inner = np.zeros(n_rows)  # (x_i q) . shifted
+        for i in range(n_rows):
+            for n in range(indptr[i], indptr[i + 1]):
+                inner[i] += np.float64(data[n]) * column_scale[indices[n]] * shifted[indices[n]]
+        shift_norm = shifted @ shifted
+        row = np.zeros(n_columns)
+        gram = np.empty((n_rows, n_rows))
+        for i in range(n_rows):
+            for n in range(indptr[i], indptr[i + 1]):
+                row[indices[n]] = np.float64(data[n]) * column_scale[indices[n]]
+            for k in range(i, n_rows):
+                dot = 0.0
+                for n in range(indptr[k], indptr[k + 1]):
+                    dot += row[indices[n]] * np.float64(data[n]) * column_scale[indices[n]]
+                value = np.sqrt(sample_weight[i] * sample_weight[k]) * (dot - inner[i] - inner[k] + shift_norm)
+                gram[i, k] = gram[k, i] = value
+            for n in range(indptr[i], indptr[i + 1]):
+                row[indices[n]] = 0.0
+        return gram
+    # sum_i s_i (x_i q - shifted)(x_i q - shifted)^T, from the non-zeros and the weighted column sums
+    gram = np.zeros((n_columns, n_columns))
+    sums = np.zeros(n_columns)
+    for i in range(n_rows):
+        w = sample_weight[i]
+        for a in range(indptr[i], indptr[i + 1]):
+            j = indices[a]
+            value = w * np.float64(data[a]) * column_scale[j]
+            sums[j] += value
+            for b in range(indptr[i], indptr[i + 1]):
+                k = indices[b]
+                gram[j, k] += value * np.float64(data[b]) * column_scale[k]
+    total = sample_weight.sum()
+    for j in range(n_columns):
+        for k in range(n_columns):
+            gram[j, k] += total * shifted[j] * shifted[k] - sums[j] * shifted[k] - shifted[j] * sums[k]
+    return gram
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

@@ -12,6 +12,7 @@ rank-deficient data they amplify rounding differences (see
 ``test_common``).
 """
 
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -193,3 +194,23 @@ def test_polynomial_on_sparse_input_expands_to_csr():
     # centring a sparse expansion would densify it: its path differs from the dense one's, not its optimum
     np.testing.assert_allclose(sparse.predict(sp.csr_matrix(X)), sparse.predict(X), rtol=0, atol=1e-10)
     assert sparse.score(X, y) == pytest.approx(dense.score(X, y), abs=1e-3)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("learning_rate", ["auto", "invscaling"])
+def test_fit_on_sparse_x_allocates_less_than_x(solver, learning_rate):
+    """A fit allocates neither a dense nor a second sparse copy of X (issue 14: at most 1.5 times X's bytes)."""
+    X = sp.random(20_000, 2_000, density=0.02, format="csr", random_state=np.random.RandomState(0))
+    y = X @ np.random.RandomState(1).standard_normal(X.shape[1])
+    x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    model = GDRegressor(solver=solver, learning_rate=learning_rate, max_iter=2, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:500], y[:500])  # compile outside the measurement
+        tracemalloc.start()
+        try:
+            model.fit(X, y)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 1.5 * x_bytes
