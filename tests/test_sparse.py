@@ -196,12 +196,22 @@ def test_polynomial_on_sparse_input_expands_to_csr():
     assert sparse.score(X, y) == pytest.approx(dense.score(X, y), abs=1e-3)
 
 
+@pytest.fixture(scope="module")
+def wide_sparse():
+    rng = np.random.RandomState(0)
+    n_rows, n_columns, per_row = 20_000, 2_000, 40
+    indices = rng.randint(0, n_columns, n_rows * per_row)
+    X = sp.csr_matrix((rng.rand(n_rows * per_row), indices, np.arange(0, n_rows * per_row + 1, per_row)),
+                      shape=(n_rows, n_columns))
+    X.sum_duplicates()
+    return X, X @ rng.standard_normal(n_columns)
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("learning_rate", ["auto", "invscaling"])
-def test_fit_on_sparse_x_allocates_less_than_x(solver, learning_rate):
+def test_fit_on_sparse_x_allocates_less_than_x(wide_sparse, solver, learning_rate):
     """A fit allocates neither a dense nor a second sparse copy of X (issue 14: at most 1.5 times X's bytes)."""
-    X = sp.random(20_000, 2_000, density=0.02, format="csr", random_state=np.random.RandomState(0))
-    y = X @ np.random.RandomState(1).standard_normal(X.shape[1])
+    X, y = wide_sparse
     x_bytes = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
     model = GDRegressor(solver=solver, learning_rate=learning_rate, max_iter=2, tol=None, random_state=0)
     with warnings.catch_warnings():
