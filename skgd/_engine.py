@@ -325,33 +325,29 @@ def _report(state, settings, seconds, restarted, eta_before):
 def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates):
     """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
 
-    A full batch of an array takes the parallel :func:`batch_epoch`. A lazy
+    A full batch of an array takes the parallel :func:`batch_epoch`; sparse
+    rows (see ``_sparse``) take their own kernels, with the same step. A lazy
     design (see ``_features``) is expanded a chunk of whole batches at a
     time, so the updates are those of the expanded array in the same order.
     ``updates`` (None, or one row per update) receives the coefficients and
     intercept after each update.
     """
     precond = state.preconditioner.arrays()
-    if is_sparse(X) and batch_size == order.shape[0]:
-        sums = X.batch_sums(y, sample_weight, order, coef, state.intercept, settings.loss, precond[0])
-        result = batch_step(sums, order.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
-                            schedule, precond, state.t, settings.rule, state.rule_state, state.rule_count,
-                            average_from)
-    elif isinstance(X, np.ndarray) and batch_size == order.shape[0]:
-        result = batch_epoch(
-            X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
-            settings.loss, settings.penalty, schedule, precond, state.t,
-            settings.rule, state.rule_state, state.rule_count, average_from,
-        )
-    if batch_size == order.shape[0] and (is_sparse(X) or isinstance(X, np.ndarray)):
+    step = (settings.fit_intercept, settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
+            state.rule_state, state.rule_count, average_from)
+    if batch_size == order.shape[0] and (isinstance(X, np.ndarray) or is_sparse(X)):
+        if is_sparse(X):
+            sums = X.batch_sums(y, sample_weight, order, coef, state.intercept, settings.loss, precond[0])
+            result = batch_step(sums, order.shape[0], coef, state.intercept, settings.fit_intercept,
+                                *step[2:])
+        else:
+            result = batch_epoch(X, y, sample_weight, order, coef, state.intercept, *step)
         if updates is not None:
             updates[0] = np.append(coef, result[1])
         return result
     if is_sparse(X):
         record = () if updates is None else (updates,)
-        return X.epoch(y, sample_weight, order, batch_size, coef, state.intercept, settings.fit_intercept,
-                       settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
-                       state.rule_state, state.rule_count, average_from, *record)
+        return X.epoch(y, sample_weight, order, batch_size, coef, state.intercept, *step, *record)
     if isinstance(X, np.ndarray):
         parts = [(X, y, sample_weight, order)]
     else:
@@ -406,7 +402,8 @@ class Judge:
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.settings = settings
-        self.full_batch = (isinstance(X, np.ndarray) or is_sparse(X)) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        one_pass = isinstance(X, np.ndarray) or is_sparse(X)  # not a lazy design
+        self.full_batch = one_pass and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
