@@ -9,27 +9,29 @@ expanded polynomial rows of ``_features``; the engine asks it for its
 kernels' results, not for ``X[i, j]``.
 
 The arithmetic is that of ``_kernels.minibatch_epoch``, over the non-zeros
-of each row:
+of each row, with the proximal L1 step of ``_penalties`` (soft thresholding
+by ``eta * l1 * P_jj`` after each update, the intercept following the
+coefficients' actual change):
 
-- A batch's gradient ``sum_B r_i (x_i - shift)`` is summed over the batch's
-  non-zeros, and its dense part ``-(sum_B r_i) shift`` (rank one) added once
-  per batch; the step itself is ``_kernels``' own (every rule, penalty,
-  preconditioner and averaging), and costs O(n_features) per batch.
-- A one-row step (``'sgd'``) with the plain rule and no preconditioner
-  (the fixed schedules) costs O(non-zeros of the row): the coefficients
-  are kept as ``w = S * c``, with ``S`` the running product of the L2
-  shrink factors ``1 - eta_t * l2`` (as ``SGDRegressor`` does), and the L1
-  proximal step is applied lazily: a coordinate untouched since it was last
-  brought up to date, when the cumulative threshold was ``C_0``, is
-  ``S * soft(c, C - C_0)`` with ``C = sum_t eta_t * l1 / S_t``, which is
-  exactly the composition of the untouched updates' shrinks and
-  soft-thresholds (each ``soft(S_t c, eta_t l1) / S_t = soft(c, eta_t l1 /
-  S_t)``, and soft-thresholds of one sign add). Every other one-row step
-  (a preconditioner, an adaptive rule, averaging) takes the batch path:
-  O(non-zeros + n_features) per update.
+- Plain steps without a preconditioner or averaging (the fixed schedules),
+  one row or a mini-batch, cost O(non-zeros of the batch's rows): the
+  coefficients are kept as ``w = S * c``, with ``S`` the running product
+  of the L2 shrink factors ``1 - eta_t * l2`` (as ``SGDRegressor`` does),
+  and the L1 proximal step is applied lazily: a coordinate untouched since
+  it was last brought up to date, when the cumulative threshold was
+  ``C_0``, is ``S * soft(c, C - C_0)`` with ``C = sum_t eta_t * l1 / S_t``,
+  which is exactly the composition of the untouched updates' shrinks and
+  soft thresholds (each ``soft(S_t c, eta_t l1) / S_t = soft(c, eta_t l1 /
+  S_t)``, and soft thresholds of one sign add). A batch marks the
+  coordinates it has thresholded, so that each is thresholded once.
+- Every other step sums the batch's gradient ``sum_B r_i x_i`` over its
+  non-zeros, the dense part ``-(sum_B r_i) shift`` of the centred gradient
+  (rank one) entering the step, which costs O(n_features) per update: the
+  plain rule with a diagonal ``P`` (``'auto'``) in one fused pass, the
+  other rules (and a full ``P``) through ``_kernels``' own step.
 
-Full-batch sums and the losses of several models (the judge's measure) are
-one pass over the non-zeros.
+Full-batch sums, the losses of several models (the judge's measure) and
+the column moments of ``'auto'`` are one pass over the non-zeros.
 """
 
 import numpy as np
@@ -98,8 +100,7 @@ class SparseRows:
         if not weight > 0:
             zeros = np.zeros(self.shape[1])
             return weight, zeros, zeros
-        mean, variance = column_moments(self.arrays, sample_weight, self.shape[1])
-        return weight, mean, np.sqrt(variance)
+        return (weight, *column_moments(self.arrays, sample_weight, self.shape[1]))
 
     def centred_curvatures(self, shift, sample_weight, column_scale):
         """Without forming them: the largest eigenvalue of ``Z.T @ Z / sum(s)`` and each ``||z_i||^2``.
@@ -112,7 +113,7 @@ class SparseRows:
         else from Lanczos iterations (each one pass over the non-zeros) to
         1e-3, raised by 1%.
         """
-        from ._preconditioning import MAX_FULL_FEATURES
+        from ._preconditioning import MAX_FULL_FEATURES  # not at the top: _preconditioning imports this module
 
         n_rows, n_columns = self.shape
         shifted = shift * column_scale
@@ -132,7 +133,7 @@ class SparseRows:
         return largest / sample_weight.sum(), row_norms
 
     def epoch(self, y, sample_weight, order, batch_size, coef, intercept, *args):
-        """One epoch of :func:`sparse_minibatch_epoch` (a full batch: sums, then ``batch_step``)."""
+        """One epoch of :func:`sparse_minibatch_epoch` over the rows in ``order``."""
         return sparse_minibatch_epoch(self.arrays, y, sample_weight, order, batch_size, coef, intercept, *args)
 
     def batch_sums(self, y, sample_weight, rows, coef, intercept, loss, shift):
@@ -147,35 +148,48 @@ class SparseRows:
 
 
 def is_sparse(X):
+    """Whether the design ``X`` is :class:`SparseRows`."""
     return isinstance(X, SparseRows)
 
 
 @njit(cache=True)
 def column_moments(csr, sample_weight, n_columns):
-    """Weighted mean and variance of each column (weights summing to more than 0), in float64.
+    """Weighted mean and standard deviation of each column (weights summing to more than 0), in float64.
 
-    Two passes over the non-zeros: the mean, then the squared deviations of
-    the non-zeros plus those of the zeros, ``(W - W_j) * mean_j**2`` with
-    ``W_j`` the weight of column ``j``'s non-zero rows.
+    Passes over the non-zeros: the mean, the largest deviation from it
+    (zeros included), then the squared deviations of the non-zeros plus
+    those of the zeros, ``(W - W_j) * mean_j**2`` with ``W_j`` the weight
+    of column ``j``'s non-zero rows, each divided by the largest deviation
+    so that no square overflows or underflows (as ``_preconditioning.Moments``).
     """
     data, indices, indptr = csr
+    n_rows = indptr.shape[0] - 1
     total = sample_weight.sum()
     mean = np.zeros(n_columns)
     seen = np.zeros(n_columns)
-    for i in range(indptr.shape[0] - 1):
+    for i in range(n_rows):
         for n in range(indptr[i], indptr[i + 1]):
             mean[indices[n]] += sample_weight[i] * np.float64(data[n])
             seen[indices[n]] += sample_weight[i]
     mean /= total
-    variance = np.zeros(n_columns)
-    for i in range(indptr.shape[0] - 1):
+    zeros = np.maximum(total - seen, 0.0)  # the weight of each column's zeros
+    size = np.where(zeros > 0.0, np.abs(mean), 0.0)
+    for i in range(n_rows):
+        for n in range(indptr[i], indptr[i + 1]):
+            size[indices[n]] = max(size[indices[n]], abs(np.float64(data[n]) - mean[indices[n]]))
+    unit = np.zeros(n_columns)
+    for i in range(n_rows):
         for n in range(indptr[i], indptr[i + 1]):
             j = indices[n]
-            deviation = np.float64(data[n]) - mean[j]
-            variance[j] += sample_weight[i] * deviation * deviation
+            if size[j] > 0.0:
+                deviation = (np.float64(data[n]) - mean[j]) / size[j]
+                unit[j] += sample_weight[i] * deviation * deviation
+    spread = np.zeros(n_columns)
     for j in range(n_columns):
-        variance[j] = max((variance[j] + max(total - seen[j], 0.0) * mean[j] * mean[j]) / total, 0.0)
-    return mean, variance
+        if size[j] > 0.0:
+            ratio = mean[j] / size[j]
+            spread[j] = size[j] * np.sqrt((unit[j] + zeros[j] * ratio * ratio) / total)
+    return mean, spread
 
 
 @njit(cache=True)
