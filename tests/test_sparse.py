@@ -224,3 +224,13 @@ def test_fit_on_sparse_x_allocates_less_than_x(wide_sparse, solver, learning_rat
         finally:
             tracemalloc.stop()
     assert peak < 1.5 * x_bytes
+
+
+def test_polynomial_stream_mixing_dense_and_sparse_chunks():
+    X, y = _data(60, 3, density=0.5)
+    sparse_first = GDPolynomialRegressor(random_state=0).partial_fit(sp.csr_matrix(X[:30]), y[:30])
+    sparse_first.partial_fit(X[30:], y[30:])  # monomials not centred: dense chunks take them as they are
+    assert np.all(np.isfinite(sparse_first.coef_))
+    dense_first = GDPolynomialRegressor(random_state=0).partial_fit(X[:30], y[:30])
+    with pytest.raises(ValueError, match="centres its monomials"):
+        dense_first.partial_fit(sp.csr_matrix(X[30:]), y[30:])
