@@ -41,13 +41,13 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._arrays import kernel_array
 from ._kernels import (
-    ERROR_MODEL, FASTMATH, MIN_WEIGHT_SCALE, NEGLIGIBLE_DECAY, _apply_step, _average, _is_identity, _row_terms,
+    ERROR_MODEL, FASTMATH, MIN_WEIGHT_SCALE, _apply_step, _average, _corrections, _is_identity, _row_terms,
 )
 from ._kernels import linear_predictions as dense_predictions
 from ._losses import loss_value
 from ._prefetch import PREFETCH_DISTANCE, prefetch_span
 from ._schedules import AUTO, learning_rate
-from ._update_rules import ADAM, AVERAGE, PLAIN, adam_corrections
+from ._update_rules import ADAM, AVERAGE, PLAIN
 
 
 # What validation accepts as is; scikit-learn converts other formats to the first.
@@ -399,11 +399,7 @@ def sparse_minibatch_epoch(
         else:
             for j in range(n_features):
                 grad[j] -= grad_intercept * shift[j]
-            corrections = (1.0, 1.0)
-            if code == ADAM and max(decay_1, decay_2) > NEGLIGIBLE_DECAY:
-                decay_1 *= beta_1
-                decay_2 *= beta_2
-                corrections = adam_corrections(decay_1, decay_2)
+            corrections, decay_1, decay_2 = _corrections(rule, decay_1, decay_2)
             intercept = _apply_step(
                 coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,
                 preconditioner, rule, rule_state, corrections, step,
