@@ -185,9 +185,10 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
                path=None, callbacks=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
-    ``X`` is an array or a lazy design (see ``_features``); training uses
-    its ``rows`` (increasing indices; None for all), so that holding rows out
-    copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
+    ``X`` is an array, a lazy design (see ``_features``), or rows on
+    blocks (see ``_dask``: it has ``y`` and the weights, and runs the passes
+    where its blocks are); training uses its ``rows`` (increasing indices;
+    None for all), so that holding rows out copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
     loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
     records the descent; ``callbacks`` are told of each epoch.
@@ -198,11 +199,14 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         Whether the stopping rule, or a callback, ended the loop before
         ``max_epochs``.
     """
-    y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
-    # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
-    # while, taking cores from the first epochs of the parallel batch pass.
-    target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
-                    + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+    if _on_blocks(X):
+        target_scale = X.target_scale()
+    else:
+        y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
+        # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
+        # while, taking cores from the first epochs of the parallel batch pass.
+        target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
+                        + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
     started = time.perf_counter()
     stopped_by = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation,
                       target_scale, path, callbacks)
@@ -220,7 +224,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     batch_size = min(settings.batch_size, n_samples)
     # A full batch's gradient is a sum: memory order is fastest.
     shuffle = settings.shuffle and batch_size < n_samples
-    if not shuffle:
+    if not shuffle or _on_blocks(X):  # blocks draw their own order (see _dask.epoch_order)
         order = np.arange(n_samples) if rows is None else rows
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
@@ -231,7 +235,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
         started = time.perf_counter()
-        if shuffle:
+        if shuffle and not _on_blocks(X):
             permutation = state.rng.permutation(n_samples)
             order = permutation if rows is None else rows[permutation]
         coef = state.coef.copy()
@@ -330,6 +334,17 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     intercept after each update.
     """
     precond = state.preconditioner.arrays()
+    if _on_blocks(X):
+        if batch_size < X.shape[0]:
+            return X.epoch(state.rng, settings.shuffle, batch_size, coef, state.intercept, state.t,
+                           state.rule_count, state.rule_state, settings, schedule, precond, average_from, updates)
+        sums = X.sums(coef, state.intercept, settings.loss, precond[0])
+        result = batch_step(sums, X.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+                            schedule, precond, state.t, settings.rule, state.rule_state, state.rule_count,
+                            average_from)
+        if updates is not None:
+            updates[0] = np.append(coef, result[1])
+        return result
     if isinstance(X, np.ndarray) and batch_size == order.shape[0]:
         result = batch_epoch(
             X, y, sample_weight, order, coef, state.intercept, settings.fit_intercept,
@@ -393,7 +408,7 @@ class Judge:
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.settings = settings
-        self.full_batch = isinstance(X, np.ndarray) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        self.full_batch = (isinstance(X, np.ndarray) or _on_blocks(X)) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
@@ -453,8 +468,11 @@ class Judge:
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
-        self.gradient = batch_sums(self.X, self.y, self.sample_weight, self.rows, coef, intercept,
-                                   self.settings.loss, preconditioner.shift)
+        if _on_blocks(self.X):
+            self.gradient = self.X.sums(coef, intercept, self.settings.loss, preconditioner.shift)
+        else:
+            self.gradient = batch_sums(self.X, self.y, self.sample_weight, self.rows, coef, intercept,
+                                       self.settings.loss, preconditioner.shift)
         n_features = coef.shape[0]
         loss_sum = self.gradient[:, n_features + 1].sum()
         return loss_sum / self.rows.shape[0] + penalty_value(coef, *self.settings.penalty)
@@ -463,7 +481,9 @@ class Judge:
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
         coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
         X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
-        if isinstance(X, np.ndarray):
+        if _on_blocks(X):
+            sums = X.loss_sums(coefs, intercepts, self.settings.loss)
+        elif isinstance(X, np.ndarray):
             sums = loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
         else:
             sums = sum(
@@ -595,6 +615,8 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
+    if _on_blocks(X):
+        y, sample_weight = X.y, X.weights
     y_checked = y[rows]
     loss_sum = loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
                          state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
@@ -629,6 +651,11 @@ def _check_divergence(objective, coef, intercept, state, settings, target_scale)
         f"Gradient descent diverged in epoch {state.n_iter + 1}: the objective became "
         f"{objective:.3g}; {cause}. To fix it, {advice}."
     )
+
+
+def _on_blocks(X):
+    """Whether ``X`` is rows on blocks (see ``_dask``), which run the passes themselves."""
+    return hasattr(X, "sums")
 
 
 def _current_step(state, settings):
