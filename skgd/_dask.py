@@ -42,7 +42,7 @@ import numbers
 
 import numpy as np
 
-from ._arrays import kernel_array
+from ._arrays import float64_coef, kernel_array
 from ._features import RAW_FEATURES
 from ._kernels import batch_sums, linear_predictions, loss_sums, minibatch_epoch
 from ._preconditioning import Moments
@@ -75,6 +75,11 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
     import dask
     import dask.array as da
 
+    if estimator.early_stopping:
+        raise NotImplementedError(
+            "early_stopping is not supported yet on dask arrays. Hold out a validation set yourself "
+            "(e.g. some blocks) and score it, or fit without early_stopping."
+        )
     X = validate_X(estimator, X, reset)
     y = da.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -197,7 +202,7 @@ class Blocks:
     """
 
     def __init__(self, X, y, weights, features=RAW_FEATURES):
-        self.X, self.features = X, features
+        self.X, self.features, self.dtype = X, features, X.dtype
         self.y, self.weights = (y, weights) if isinstance(y, Column) else (Column(y), Column(weights))
         self.lengths = X.chunks[0]
         self.parts = list(zip(X.to_delayed().ravel(), self.y.array.to_delayed().ravel(),
@@ -392,13 +397,14 @@ def predict(estimator, X):
 
     X = validate_X(estimator, X, reset=False)
     features = estimator._state.features.unstandardised()
-    coef, intercept = np.asarray(estimator.coef_, dtype=np.float64), float(estimator.intercept_)
-    return da.map_blocks(_block_predictions, X, features, coef, intercept, drop_axis=1, dtype=np.float64,
-                         meta=np.empty((0,), dtype=np.float64))
+    coef, intercept = float64_coef(estimator.coef_), float(estimator.intercept_)
+    dtype = np.result_type(X.dtype, estimator.coef_.dtype)  # as the in-memory predict
+    return da.map_blocks(_block_predictions, X, features, coef, intercept, dtype, drop_axis=1, dtype=dtype,
+                         meta=np.empty((0,), dtype=dtype))
 
 
-def _block_predictions(X_block, features, coef, intercept):
-    return linear_predictions(_design(features, X_block), coef, intercept)
+def _block_predictions(X_block, features, coef, intercept, dtype):
+    return linear_predictions(_design(features, X_block), coef, intercept).astype(dtype, copy=False)
 
 
 def score(estimator, X, y, sample_weight=None):

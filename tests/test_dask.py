@@ -135,6 +135,8 @@ def test_bad_input():
         GDRegressor().fit(X, da.ones(2, chunks=1))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         GDRegressor().fit(da.ones((3, 2), chunks=1), da.ones(2, chunks=1))
+    with pytest.raises(NotImplementedError, match="early_stopping"):
+        GDRegressor(early_stopping=True).fit(da.ones((4, 2), chunks=2), da.ones(4, chunks=2))
     fitted = GDRegressor(max_iter=2, tol=None).fit(np.ones((4, 2)), np.arange(4.0))
     with pytest.raises(ValueError, match="features"):
         fitted.predict(da.ones((3, 3), chunks=1))
