@@ -1,7 +1,7 @@
 """Dask arrays: epoch time on a LocalCluster against in memory, Incremental against native, out of core.
 
 Default run (``--rows 10000000``, 10 features, float64, blocks of
-``--chunk-rows``), on a ``LocalCluster`` of 2 worker processes (one thread
+``--chunk-rows``, 100 MB by default), on a ``LocalCluster`` of 2 worker processes (one thread
 each) on loopback:
 
 1. Batch epoch time on the cluster over the in-memory epoch time of the
@@ -113,9 +113,9 @@ def incremental(X, y, repeats):
 
     def time_of(fit):
         times = []
-        for _ in range(repeats):
+        for seed in range(repeats):  # a new seed each time: dask-ml's graph keys depend on it
             started = time.perf_counter()
-            model = fit()
+            model = fit(seed)
             times.append(time.perf_counter() - started)
         # R² computed here: dask-ml's r2_score fails on this dask version
         predictions = model.predict(X)
@@ -123,9 +123,10 @@ def incremental(X, y, repeats):
         return float(np.median(times)), 1.0 - error / total
 
     GDRegressor(solver="minibatch", max_iter=1, tol=None).fit(X[:1000], y[:1000])  # compile
-    native, native_r2 = time_of(lambda: GDRegressor(solver="minibatch", max_iter=1, tol=None,
-                                                    random_state=0).fit(X, y))
-    wrapped, wrapped_r2 = time_of(lambda: Incremental(SGDRegressor(random_state=0), random_state=0).fit(X, y))
+    native, native_r2 = time_of(lambda seed: GDRegressor(solver="minibatch", max_iter=1, tol=None,
+                                                         random_state=seed).fit(X, y))
+    wrapped, wrapped_r2 = time_of(lambda seed: Incremental(SGDRegressor(random_state=seed),
+                                                           random_state=seed).fit(X, y))
     print(f"## One pass over the same dask array ({X.shape[0]:,} x {X.shape[1]}), median of {repeats}\n")
     print("| | time (s) | R² | time / skgd's |\n| --- | --- | --- | --- |")
     print(f"| skgd GDRegressor(solver='minibatch', max_iter=1) | {native:.2f} | {native_r2:.4f} | 1 |")
@@ -183,7 +184,7 @@ def out_of_core(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--chunk-rows", type=int, default=500_000)
+    parser.add_argument("--chunk-rows", type=int, default=1_250_000)  # 100 MB blocks
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out-of-core", action="store_true")
