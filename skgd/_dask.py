@@ -433,7 +433,23 @@ def _compute(*collections):
 
 
 def _gather(array, rows):
-    """Rows ``rows`` (a slice or increasing indices) of a dask array, as a NumPy array."""
+    """Rows ``rows`` (a slice or increasing indices) of a dask array, as a NumPy array.
+
+    Indices are taken from each block where it lives, so that only the rows
+    asked for travel.
+    """
+    import dask
+
     if isinstance(rows, slice):
         return np.asarray(array[rows].compute())
-    return np.asarray(array[np.asarray(rows)].compute())
+    rows = np.asarray(rows)
+    starts = np.concatenate([[0], np.cumsum(array.chunks[0])])
+    blocks = array.to_delayed().ravel()
+    taken = []
+    for b, block in enumerate(blocks):
+        local = rows[(rows >= starts[b]) & (rows < starts[b + 1])] - starts[b]
+        if local.size:
+            taken.append(dask.delayed(np.take)(block, local, axis=0))
+    if not taken:
+        return np.empty((0, *array.shape[1:]), dtype=array.dtype)
+    return np.concatenate(dask.compute(*taken))

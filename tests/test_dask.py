@@ -159,3 +159,15 @@ def test_grid_search_on_the_dask_backend(data):
     with joblib.parallel_backend("dask"):
         search.fit(X, y)
     assert search.best_score_ > 0.9
+
+
+def test_auto_statistics_on_a_sample_of_rows():
+    # more rows than 'auto' estimates its preconditioner on: the same rows are drawn and gathered
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(30_000, 2)) * [1.0, 50.0]
+    y = X @ [2.0, 0.1] + rng.normal(size=30_000)
+    params = dict(solver="batch", max_iter=5, tol=None, random_state=0)
+    expected = GDRegressor(**params).fit(X, y)
+    got = GDRegressor(**params).fit(da.from_array(X, chunks=7_000), da.from_array(y, chunks=7_000))
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10)
+    np.testing.assert_allclose(got.loss_curve_, expected.loss_curve_, rtol=1e-10)
