@@ -224,12 +224,15 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     batch_size = min(settings.batch_size, n_samples)
     # A full batch's gradient is a sum: memory order is fastest.
     shuffle = settings.shuffle and batch_size < n_samples
-    if not shuffle or _on_blocks(X):  # blocks draw their own order (see _dask.epoch_order)
+    if _on_blocks(X):  # blocks keep their rows, and draw their own order (see _dask.epoch_order)
+        order = None
+    elif not shuffle:
         order = np.arange(n_samples) if rows is None else rows
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
     if settings.schedule_name == "auto" and stop_early:
-        judge = Judge(X, y, sample_weight, np.arange(n_samples) if rows is None else rows, settings,
+        all_rows = None if _on_blocks(X) else np.arange(n_samples) if rows is None else rows
+        judge = Judge(X, y, sample_weight, all_rows, settings,
                       averaging=not settings.average_from and batch_size < n_samples)
         judge.start(state)
     last_epoch = state.n_iter + max_epochs
@@ -407,8 +410,10 @@ class Judge:
 
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
+        self.n_rows = X.shape[0] if rows is None else rows.shape[0]  # rows on blocks have no indices
         self.settings = settings
-        self.full_batch = (isinstance(X, np.ndarray) or _on_blocks(X)) and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        self.full_batch = ((isinstance(X, np.ndarray) or _on_blocks(X))
+                           and min(settings.batch_size, self.n_rows) == self.n_rows)
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
@@ -426,7 +431,7 @@ class Judge:
     def batch_step(self, coef, state, settings, schedule, average_from, updates):
         """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
         _, intercept, t, rule_count = batch_step(
-            self.gradient, self.rows.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+            self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
             schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state, state.rule_count,
             average_from,
         )
@@ -475,7 +480,7 @@ class Judge:
                                        self.settings.loss, preconditioner.shift)
         n_features = coef.shape[0]
         loss_sum = self.gradient[:, n_features + 1].sum()
-        return loss_sum / self.rows.shape[0] + penalty_value(coef, *self.settings.penalty)
+        return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
 
     def _objectives(self, coefs, intercepts):
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
@@ -492,7 +497,7 @@ class Judge:
                 for part in X.chunks(rows, 1)
             )
         penalties = np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
-        return sums / rows.shape[0] + penalties
+        return sums / self.n_rows + penalties
 
 
 def restore_best(state, settings, early_stopping):
