@@ -186,9 +186,10 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
     ``X`` is an array, a lazy design (see ``_features``), or rows on
-    blocks (see ``_dask``: it has ``y`` and the weights, and runs the passes
-    where its blocks are); training uses its ``rows`` (increasing indices;
-    None for all), so that holding rows out copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
+    blocks (see ``_dask``: they hold ``y`` and the weights, and run the
+    passes where the blocks are); training uses its ``rows`` (increasing
+    indices; None for all), so that holding rows out copies nothing.
+    ``sample_weight`` is normalised to mean 1 over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
     loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
     records the descent; ``callbacks`` are told of each epoch.
