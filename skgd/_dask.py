@@ -39,6 +39,7 @@ to each block where it lives.
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -161,8 +162,10 @@ def workers_memory():
         limits = [worker.get("memory_limit") or 0 for worker in client.scheduler_info()["workers"].values()]
         if limits and all(limits):
             return sum(limits)
-    import psutil
-
+    try:
+        import psutil  # comes with distributed
+    except ImportError:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return psutil.virtual_memory().available
 
 
