@@ -59,10 +59,6 @@ def is_dask(array):
     return type(array).__module__.startswith("dask.array")
 
 
-def any_dask(*arrays):
-    return any(is_dask(array) for array in arrays)
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -102,8 +98,8 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
             raise ValueError(f"sample_weight.shape == {weights.shape}, expected {(X.shape[0],)}!")
         weights = weights.rechunk((X.chunks[0],))
     X, y, weights = _persisted_if_room(X, y, weights)
-    finite_X, finite_y, largest, smallest_weight, largest_weight, finite_weights = dask.compute(
-        da.isfinite(X).all(), da.isfinite(y).all(), abs(y).max(), weights.min(), weights.max(),
+    finite_X, finite_y, largest, smallest_weight, largest_weight, total_weight, finite_weights = dask.compute(
+        da.isfinite(X).all(), da.isfinite(y).all(), abs(y).max(), weights.min(), weights.max(), weights.sum(),
         da.isfinite(weights).all(),
     )
     if not finite_X:
@@ -117,8 +113,10 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
     if not largest_weight > 0:
         raise ValueError("The sample weights sum to zero: at least one must be positive.")
     estimator._check_target_magnitude(float(largest), X.shape[0])
-    weights = weights / largest_weight
-    weights = (weights / weights.mean()).persist() if _persisted(X) else weights / weights.mean()
+    # as in memory: divided by the largest, then by the mean (known now: no reduction left in the graph)
+    weights = weights / largest_weight / (total_weight / largest_weight / X.shape[0])
+    if _persisted(X):
+        weights = weights.persist()
     blocks = Blocks(X, y, weights)
     return blocks, blocks.y, blocks.weights
 
