@@ -187,9 +187,11 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
                path=None, callbacks=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
-    ``X`` is an array or a lazy design (see ``_features``); training uses
-    its ``rows`` (increasing indices; None for all), so that holding rows out
-    copies nothing. ``sample_weight`` is normalised to mean 1 over them. With
+    ``X`` is an array, a lazy design (see ``_features``), or rows on
+    blocks (see ``_dask``: they hold ``y`` and the weights, and run the
+    passes where the blocks are); training uses its ``rows`` (increasing
+    indices; None for all), so that holding rows out copies nothing.
+    ``sample_weight`` is normalised to mean 1 over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
     loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
     records the descent; ``callbacks`` are told of each epoch.
@@ -200,11 +202,14 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         Whether the stopping rule, or a callback, ended the loop before
         ``max_epochs``.
     """
-    y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
-    # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
-    # while, taking cores from the first epochs of the parallel batch pass.
-    target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
-                    + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+    if _on_blocks(X):
+        target_scale = X.target_scale()
+    else:
+        y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
+        # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
+        # while, taking cores from the first epochs of the parallel batch pass.
+        target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
+                        + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
     started = time.perf_counter()
     stopped_by = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation,
                       target_scale, path, callbacks)
@@ -222,18 +227,21 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     batch_size = min(settings.batch_size, n_samples)
     # A full batch's gradient is a sum: memory order is fastest.
     shuffle = settings.shuffle and batch_size < n_samples
-    if not shuffle:
+    if _on_blocks(X):  # blocks keep their rows, and draw their own order (see _dask.epoch_order)
+        order = None
+    elif not shuffle:
         order = np.arange(n_samples) if rows is None else rows
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
     if settings.schedule_name == "auto" and stop_early:
-        judge = Judge(X, y, sample_weight, np.arange(n_samples) if rows is None else rows, settings,
+        all_rows = None if _on_blocks(X) else np.arange(n_samples) if rows is None else rows
+        judge = Judge(X, y, sample_weight, all_rows, settings,
                       averaging=not settings.average_from and batch_size < n_samples)
         judge.start(state)
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
         started = time.perf_counter()
-        if shuffle:
+        if shuffle and not _on_blocks(X):
             permutation = state.rng.permutation(n_samples)
             order = permutation if rows is None else rows[permutation]
         coef = state.coef.copy()
@@ -335,8 +343,15 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     precond = state.preconditioner.arrays()
     step = (settings.fit_intercept, settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
             state.rule_state, state.rule_count, average_from)
-    if batch_size == order.shape[0] and (isinstance(X, np.ndarray) or is_sparse(X)):
-        if is_sparse(X):
+    if _on_blocks(X):
+        if batch_size < X.shape[0]:
+            return X.epoch(state.rng, settings.shuffle, batch_size, coef, state.intercept, state.t,
+                           state.rule_count, state.rule_state, settings, schedule, precond, average_from, updates)
+    if _on_blocks(X) or (batch_size == order.shape[0] and (isinstance(X, np.ndarray) or is_sparse(X))):
+        if _on_blocks(X):
+            sums = X.sums(coef, state.intercept, settings.loss, precond[0])
+            result = batch_step(sums, X.shape[0], coef, state.intercept, settings.fit_intercept, *step[2:])
+        elif is_sparse(X):
             sums = X.batch_sums(y, sample_weight, order, coef, state.intercept, settings.loss, precond[0])
             result = batch_step(sums, order.shape[0], coef, state.intercept, settings.fit_intercept,
                                 *step[2:])
@@ -401,9 +416,10 @@ class Judge:
 
     def __init__(self, X, y, sample_weight, rows, settings, averaging):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
+        self.n_rows = X.shape[0] if rows is None else rows.shape[0]  # rows on blocks have no indices
         self.settings = settings
-        one_pass = isinstance(X, np.ndarray) or is_sparse(X)  # not a lazy design
-        self.full_batch = one_pass and min(settings.batch_size, rows.shape[0]) == rows.shape[0]
+        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or _on_blocks(X)  # not a lazy design
+        self.full_batch = one_pass and min(settings.batch_size, self.n_rows) == self.n_rows
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
@@ -421,7 +437,7 @@ class Judge:
     def batch_step(self, coef, state, settings, schedule, average_from, updates):
         """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
         _, intercept, t, rule_count = batch_step(
-            self.gradient, self.rows.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+            self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
             schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state, state.rule_count,
             average_from,
         )
@@ -463,18 +479,23 @@ class Judge:
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
-        kernel = self.X.batch_sums if is_sparse(self.X) else partial(batch_sums, self.X)
-        self.gradient = kernel(self.y, self.sample_weight, self.rows, coef, intercept, self.settings.loss,
-                               preconditioner.shift)
+        if _on_blocks(self.X):
+            self.gradient = self.X.sums(coef, intercept, self.settings.loss, preconditioner.shift)
+        else:
+            kernel = self.X.batch_sums if is_sparse(self.X) else partial(batch_sums, self.X)
+            self.gradient = kernel(self.y, self.sample_weight, self.rows, coef, intercept, self.settings.loss,
+                                   preconditioner.shift)
         n_features = coef.shape[0]
         loss_sum = self.gradient[:, n_features + 1].sum()
-        return loss_sum / self.rows.shape[0] + penalty_value(coef, *self.settings.penalty)
+        return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
 
     def _objectives(self, coefs, intercepts):
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
         coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
         X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
-        if isinstance(X, np.ndarray) or is_sparse(X):
+        if _on_blocks(X):
+            sums = X.loss_sums(coefs, intercepts, self.settings.loss)
+        elif isinstance(X, np.ndarray) or is_sparse(X):
             sums = _loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
         else:
             sums = sum(
@@ -483,7 +504,7 @@ class Judge:
                 for part in X.chunks(rows, 1)
             )
         penalties = np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
-        return sums / rows.shape[0] + penalties
+        return sums / self.n_rows + penalties
 
 
 def restore_best(state, settings, early_stopping):
@@ -606,6 +627,8 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
+    if _on_blocks(X):
+        y, sample_weight = X.y, X.weights
     y_checked = y[rows]
     loss_sum = _loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
                           state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
@@ -647,6 +670,11 @@ def _check_divergence(objective, coef, intercept, state, settings, target_scale)
         f"Gradient descent diverged in epoch {state.n_iter + 1}: the objective became "
         f"{objective:.3g}; {cause}. To fix it, {advice}."
     )
+
+
+def _on_blocks(X):
+    """Whether ``X`` is rows on blocks (see ``_dask``), which run the passes themselves."""
+    return hasattr(X, "sums")
 
 
 def _current_step(state, settings):

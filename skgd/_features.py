@@ -115,11 +115,7 @@ class PolynomialFeatureMap:
             weight, mean, spread = SparseRows(self.expansion.transform(X)).moments(sample_weight)
             constant = is_constant(spread, np.hypot(spread, mean))
             return replace(self, mean=np.zeros_like(mean), scale=np.where(constant, 1.0, spread))
-        raw = self.design(X, lazy=True)
-        moments = None
-        for rows in raw.chunks(np.arange(X.shape[0]), 1):
-            chunk = Moments.of(raw[rows], sample_weight[rows], full=False)
-            moments = chunk if moments is None else moments.merge(chunk)
+        moments = self.design(X, lazy=True).moments(sample_weight)
         constant = is_constant(moments.spread, np.hypot(moments.spread, moments.mean))
         scale = np.where(constant, 1.0, moments.spread)
         mean = moments.mean if centre else np.zeros_like(moments.mean)
@@ -135,7 +131,9 @@ class PolynomialFeatureMap:
         return self.parent.shape[0]
 
     def design(self, X, lazy=False):
-        """The expanded, standardised rows of ``X``: lazily, or all at once; CSR for a sparse ``X``."""
+        """The expanded, standardised rows of ``X``: lazily or all at once, CSR for sparse ``X``, mapped on blocks."""
+        if hasattr(X, "mapped"):
+            return X.mapped(self)
         if sp.issparse(X):
             if np.any(self.mean != 0):
                 raise ValueError(
@@ -179,6 +177,8 @@ class RotatedFeatures:
         return getattr(self.inner, name)
 
     def design(self, X, lazy=False):
+        if hasattr(X, "mapped"):  # rows on blocks (see _dask): rotated there
+            return X.mapped(self)
         rows = self.inner.design(X, lazy=True)
         rotated = np.empty((rows.shape[0], self.rotation.shape[1]))
         step = max(1, CHUNK_VALUES // max(1, rows.shape[1]))
@@ -220,6 +220,14 @@ class ExpandedRows:
         for rows in self.chunks(np.arange(self.shape[0]), 1):
             product[rows] = self[rows] @ coef
         return product
+
+    def moments(self, sample_weight):
+        """Weighted :class:`~skgd._preconditioning.Moments` (diagonal) of the rows, a chunk at a time."""
+        moments = None
+        for rows in self.chunks(np.arange(self.shape[0]), 1):
+            chunk = Moments.of(self[rows], sample_weight[rows], full=False)
+            moments = chunk if moments is None else moments.merge(chunk)
+        return moments
 
     def chunks(self, order, batch_size):
         """Split ``order`` into chunks of whole batches of about :data:`CHUNK_VALUES` values."""

@@ -17,6 +17,10 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 from ._array_api import check_numpy_namespace
 from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
+from ._dask import is_dask
+from ._dask import predict as dask_predict
+from ._dask import score as dask_score
+from ._dask import validate_training_data as dask_training_data
 from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
 from ._features import RAW_FEATURES, RotatedFeatures
 from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
@@ -530,6 +534,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             float64.
         """
         check_is_fitted(self)
+        if is_dask(X):
+            return dask_predict(self, X)
         check_numpy_namespace(self, X)
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))
@@ -539,6 +545,31 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R² of the predictions.
+
+        As :meth:`sklearn.base.RegressorMixin.score`; on dask arrays it is
+        computed blockwise, where the blocks are.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,)
+            True values for ``X``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R² of ``self.predict(X)`` with respect to ``y``.
+        """
+        if is_dask(X):
+            check_is_fitted(self)
+            return dask_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
     def _check_params(self, for_partial_fit):
         """Rules that involve more than one parameter, and the parameters of a continuing ``partial_fit``.
@@ -559,14 +590,19 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             )
 
     def _validate_training_data(self, X, y, sample_weight, reset):
-        """Validated ``X`` and ``y``, and the sample weights as a new array normalised to mean 1."""
+        """Validated ``X`` and ``y``, and the sample weights as a new array normalised to mean 1.
+
+        A dask ``X`` gives rows on its blocks instead (see ``_dask``).
+        """
+        if is_dask(X):
+            return dask_training_data(self, X, y, sample_weight, reset)
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
             reset=reset,
         )
         # y given as strings is converted only now: check it again as numbers
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        self._check_target_magnitude(y)
+        self._check_target_magnitude(float(np.max(np.abs(y))), y.shape[0])
         # read-only views, so that read-only input compiles nothing new (see _arrays)
         X, y = kernel_array(X), kernel_array(y)
         sample_weight = _check_sample_weight(
@@ -581,16 +617,15 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         sample_weight /= sample_weight.mean()
         return X, y, sample_weight
 
-    def _check_target_magnitude(self, y):
+    def _check_target_magnitude(self, largest, n_samples):
         """Refuse targets whose objective cannot be computed in float64.
 
         An epoch sums the loss of every row before averaging, and at the
         start a residual may reach twice the largest ``|y|``.
         """
-        largest = float(np.max(np.abs(y)))
         # the kernels' loss, in Python: compiling it alone would slow a first fit
         worst = loss_value.py_func(LOSS_CODES[self.loss], 2.0 * largest, 0.0, float(self.epsilon))
-        if not np.isfinite(worst * y.shape[0]):
+        if not np.isfinite(worst * n_samples):
             raise ValueError(
                 f"Input y is too large in magnitude (up to {largest:.3g}) for the {self.loss!r} "
                 "objective to be computed in float64. Divide y by a constant, e.g. fit "
@@ -731,17 +766,14 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 streaming=streaming, moments=moments, rows=rows,
                 rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0,
             )
-        if rows is not None:
-            y, weights = y[rows], weights[rows]
-        centre = _weighted_median(y, weights) if self.loss in ROBUST else np.average(y, weights=weights)
-        spread = np.average(np.abs(y - centre), weights=weights)
+        centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
         if not spread > 0:
             # y constant: the start fits it exactly, and nothing moves whatever
             # the step; the scale of y (1 for a zero y) keeps the step finite
-            spread = np.average(np.abs(y), weights=weights) or 1.0
+            spread = size or 1.0
         if self.optimizer in ADAPTIVE_STEP_SHARES:
             # without an intercept, the coefficients must reach the size of y itself
-            size = spread if self.fit_intercept else max(np.average(np.abs(y), weights=weights), spread)
+            size = spread if self.fit_intercept else max(size, spread)
             return preconditioner, moments, ADAPTIVE_STEP_SHARES[self.optimizer] * size, float(centre)
         curvature = CURVATURE[self.loss]
         if curvature is None:
@@ -848,6 +880,20 @@ def _rotate(state, X):
     state.coef = state.coef @ rotation
     state.moments = state.moments.rotated(rotation)
     return state.features.design(X)
+
+
+def _target_statistics(X, y, weights, rows, robust):
+    """Weighted centre of the training ``y`` (median if ``robust``, else mean), mean ``|y - centre|``, mean ``|y|``.
+
+    Rows on blocks (see ``_dask``) compute them where the blocks are.
+    """
+    if hasattr(X, "target_statistics"):
+        return X.target_statistics(robust)
+    if rows is not None:
+        y, weights = y[rows], weights[rows]
+    centre = _weighted_median(y, weights) if robust else np.average(y, weights=weights)
+    spread = np.average(np.abs(y - centre), weights=weights)
+    return centre, spread, np.average(np.abs(y), weights=weights)
 
 
 def _weighted_median(values, weights):

@@ -9,6 +9,8 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, v
 
 from ._array_api import check_numpy_namespace
 from ._arrays import float64_coef, kernel_array, predictions
+from ._dask import is_dask
+from ._dask import predict as dask_predict
 from ._docstrings import entries, fill
 from ._features import PolynomialFeatureMap
 from ._linear import GDRegressor
@@ -165,6 +167,8 @@ class GDPolynomialRegressor(GDRegressor):
             float64.
         """
         check_is_fitted(self)
+        if is_dask(X):
+            return dask_predict(self, X)
         check_numpy_namespace(self, X)
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))

@@ -1,0 +1,173 @@
+"""Dask arrays: fits on blocks equal the in-memory fits of the same rows, on a 2-worker LocalCluster."""
+
+import numpy as np
+import pytest
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+import dask  # noqa: E402
+
+from skgd import GDPolynomialRegressor, GDRegressor  # noqa: E402
+from skgd._dask import epoch_order  # noqa: E402
+
+ESTIMATORS = [GDRegressor, GDPolynomialRegressor]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    with distributed.Client(cluster) as client:
+        yield client
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(600, 3)) * [1.0, 10.0, 0.1] + [0.0, 5.0, 1.0]
+    y = X @ [1.0, -0.2, 3.0] + 2.0 + 0.3 * rng.normal(size=600)
+    weights = rng.uniform(0.2, 2.0, size=600)
+    return X, y, weights
+
+
+class BlockOrder(np.random.RandomState):
+    """A random state whose epoch permutations are a dask fit's order over blocks of ``lengths`` rows.
+
+    Every draw comes from one plain stream, as in the dask fit.
+    """
+
+    def __init__(self, seed, lengths):
+        super().__init__(seed)
+        self.plain, self.lengths = np.random.RandomState(seed), lengths
+
+    def permutation(self, x):
+        if isinstance(x, (int, np.integer)) and x == sum(self.lengths):
+            return epoch_order(self.plain, self.lengths)
+        return self.plain.permutation(x)
+
+    def randint(self, *args, **kwargs):
+        return self.plain.randint(*args, **kwargs)
+
+
+def _fitted(estimator, X, y, weights):
+    estimator.fit(X, y, sample_weight=weights)
+    return estimator.coef_.copy(), estimator.intercept_, list(estimator.loss_curve_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("chunks", [600, 100, (37, 2)])
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_batch_equals_in_memory(data, Estimator, chunks, loss):
+    X, y, weights = data
+    estimator = Estimator(solver="batch", loss=loss, random_state=0, max_iter=30)
+    expected = _fitted(estimator, X, y, weights)
+    row_chunks = chunks[0] if isinstance(chunks, tuple) else chunks
+    got = _fitted(estimator, da.from_array(X, chunks=chunks), da.from_array(y, chunks=row_chunks + 1),
+                  da.from_array(weights, chunks=row_chunks))
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-10, atol=1e-10)
+    assert got[1] == pytest.approx(expected[1], rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(got[2], expected[2], rtol=1e-10)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("solver, batch_size, chunks", [("sgd", 1, 130), ("minibatch", 20, 100)])
+@pytest.mark.parametrize("learning_rate", ["auto", "invscaling"])
+def test_stochastic_equals_in_memory_in_the_block_order(data, Estimator, solver, batch_size, chunks, learning_rate):
+    X, y, weights = data
+    Xd = da.from_array(X, chunks=chunks)
+    params = dict(solver=solver, batch_size=batch_size, learning_rate=learning_rate, eta0=1e-3, max_iter=8,
+                  tol=None)
+    dask_fit = _fitted(Estimator(random_state=np.random.RandomState(3), **params), Xd,
+                       da.from_array(y, chunks=chunks), da.from_array(weights, chunks=chunks))
+    in_memory = _fitted(Estimator(random_state=BlockOrder(3, Xd.chunks[0]), **params), X, y, weights)
+    np.testing.assert_allclose(dask_fit[0], in_memory[0], rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dask_fit[2], in_memory[2], rtol=1e-10)
+    # and a plain shuffle is another order
+    shuffled = _fitted(Estimator(random_state=3, **params), X, y, weights)
+    assert not np.allclose(shuffled[0], dask_fit[0], rtol=1e-10, atol=0)
+
+
+def test_epoch_order_visits_blocks_whole():
+    order = epoch_order(np.random.RandomState(0), (3, 4, 2))
+    assert sorted(order) == list(range(9))
+    blocks = np.searchsorted([3, 7], order, side="right")
+    assert (np.diff(blocks) != 0).sum() == 2  # each block's rows together
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_predict_and_score(data, Estimator):
+    X, y, weights = data
+    estimator = Estimator(solver="batch", random_state=0).fit(X, y)
+    Xd = da.from_array(X, chunks=(70, 1))
+    predictions = estimator.predict(Xd)
+    assert isinstance(predictions, da.Array)
+    np.testing.assert_allclose(predictions.compute(), estimator.predict(X), rtol=1e-13, atol=1e-12)
+    assert estimator.score(Xd, da.from_array(y, chunks=50), da.from_array(weights, chunks=90)) == pytest.approx(
+        estimator.score(X, y, weights), rel=1e-12)
+
+
+def test_partial_fit_and_store_path(data):
+    X, y, _ = data
+    params = dict(solver="sgd", shuffle=False, random_state=0, store_path="step")
+    in_memory, on_blocks = GDRegressor(**params), GDRegressor(**params)
+    Xd, yd = da.from_array(X, chunks=150), da.from_array(y, chunks=150)
+    for _ in range(2):
+        in_memory.partial_fit(X, y)
+        on_blocks.partial_fit(Xd, yd)
+    np.testing.assert_allclose(on_blocks.coef_path_, in_memory.coef_path_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(on_blocks.loss_curve_, in_memory.loss_curve_, rtol=1e-10)
+
+
+def test_threaded_scheduler(data):
+    X, y, _ = data
+    expected = GDRegressor(solver="batch", random_state=0).fit(X, y).coef_
+    with dask.config.set(scheduler="threads"):
+        got = GDRegressor(solver="batch", random_state=0).fit(da.from_array(X, chunks=100), da.from_array(y, 100))
+    np.testing.assert_allclose(got.coef_, expected, rtol=1e-10)
+
+
+def test_bad_input():
+    X = da.from_array(np.array([[1.0, np.nan], [2.0, 3.0]]), chunks=1)
+    with pytest.raises(ValueError, match="NaN"):
+        GDRegressor().fit(X, da.ones(2, chunks=1))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        GDRegressor().fit(da.ones((3, 2), chunks=1), da.ones(2, chunks=1))
+    with pytest.raises(NotImplementedError, match="early_stopping"):
+        GDRegressor(early_stopping=True).fit(da.ones((4, 2), chunks=2), da.ones(4, chunks=2))
+    fitted = GDRegressor(max_iter=2, tol=None).fit(np.ones((4, 2)), np.arange(4.0))
+    with pytest.raises(ValueError, match="features"):
+        fitted.predict(da.ones((3, 3), chunks=1))
+
+
+def test_incremental(data):
+    wrappers = pytest.importorskip("dask_ml.wrappers")
+    X, y, _ = data
+    model = wrappers.Incremental(GDRegressor(solver="minibatch", random_state=0), shuffle_blocks=False)
+    model.fit(da.from_array(X, chunks=200), da.from_array(y, chunks=200))
+    assert model.score(da.from_array(X, chunks=200), da.from_array(y, chunks=200)) > 0.9
+
+
+def test_grid_search_on_the_dask_backend(data):
+    import joblib
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, _ = data
+    search = GridSearchCV(GDRegressor(random_state=0), {"solver": ["batch", "sgd"]}, cv=2)
+    with joblib.parallel_backend("dask"):
+        search.fit(X, y)
+    assert search.best_score_ > 0.9
+
+
+def test_auto_statistics_on_a_sample_of_rows():
+    # more rows than 'auto' estimates its preconditioner on: the same rows are drawn and gathered
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(30_000, 2)) * [1.0, 50.0]
+    y = X @ [2.0, 0.1] + rng.normal(size=30_000)
+    params = dict(solver="batch", max_iter=5, tol=None, random_state=0)
+    expected = GDRegressor(**params).fit(X, y)
+    got = GDRegressor(**params).fit(da.from_array(X, chunks=7_000), da.from_array(y, chunks=7_000))
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10)
+    np.testing.assert_allclose(got.loss_curve_, expected.loss_curve_, rtol=1e-10)
