@@ -29,18 +29,20 @@ stability_epsilon)``, its state the array of ``_update_rules.new_state``.
 
 ``minibatch_epoch`` runs one of two kernels compiled with numba, one for
 batches of one row and one for the others, so that a first fit compiles only
-its solver's; ``minibatch_epoch_reference`` is the same arithmetic in NumPy,
-one vectorised step per batch, which the tests hold the kernels to. The
-full-batch pass is compiled, but its one update per epoch is the reference's
-step (``batch_step``): compiling it would cost a first fit more than it saves.
+its solver's; ``minibatch_epoch_reference`` is the same arithmetic as vectorised
+array code, one step per batch, which the tests hold the kernels to:
+``_vectorised.minibatch_epoch``, also the engine's path for arrays of other
+Array API namespaces. The full-batch pass is compiled, but its one update per
+epoch is the reference's step (``_vectorised.batch_step``): compiling it would
+cost a first fit more than it saves.
 """
 
 import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._losses import loss_derivative, loss_derivatives, loss_value, loss_values
-from ._penalties import penalty_derivative, penalty_gradient
+from ._losses import loss_derivative, loss_value
+from ._penalties import penalty_derivative
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
@@ -48,6 +50,8 @@ from ._update_rules import (
     ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_update,
     static_rule_code,
 )
+from ._vectorised import batch_step as vectorised_step
+from ._vectorised import minibatch_epoch as minibatch_epoch_reference  # noqa: F401 (the kernels' reference)
 
 # Below this, the weight scale of one-row updates is folded into the
 # coefficients (as in SGDRegressor), before it underflows.
@@ -403,13 +407,10 @@ def batch_step(sums, n_rows, coef, intercept, fit_intercept, penalty, schedule,
     """
     total = sums.sum(axis=0)  # row after row, in block order
     n_features = coef.shape[0]
-    t += 1
-    rule_count += 1
-    eta = learning_rate.py_func(schedule, t)
-    intercept = _reference_step(coef, intercept, total[:n_features], total[n_features], n_rows, fit_intercept,
-                                penalty, eta, preconditioner, rule, rule_state, rule_count)
-    if average_from > 0 and t >= average_from:
-        _average_reference(coef, intercept, rule_state, t - average_from + 1)
+    intercept, t, rule_count = vectorised_step(
+        total[:n_features], total[n_features], n_rows, coef, intercept, fit_intercept, penalty, schedule,
+        preconditioner, t, rule, rule_state, rule_count, average_from,
+    )
     return total[n_features + 1], intercept, t, rule_count
 
 
@@ -615,62 +616,3 @@ def linear_predictions(X, coef, intercept):
             p += X[i, j] * coef[j]
         predictions[i] = intercept + p
     return predictions
-
-
-def minibatch_epoch_reference(
-    X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
-):
-    """NumPy version of :func:`minibatch_epoch` (same arguments and results)."""
-    loss_code, epsilon = loss
-    shift = preconditioner[0]
-    loss_sum = 0.0
-    for start in range(0, order.shape[0], batch_size):
-        rows = order[start:start + batch_size]
-        X_batch, y_batch, s_batch = X[rows], y[rows], sample_weight[rows]
-        p = X_batch @ coef + intercept
-        loss_sum += s_batch @ loss_values(loss_code, p, y_batch, epsilon)
-        r = s_batch * loss_derivatives(loss_code, p, y_batch, epsilon)
-        t += 1
-        rule_count += 1
-        eta = learning_rate.py_func(schedule, t)
-        if schedule[0] == AUTO and len(rows) < batch_size:
-            eta *= len(rows) / batch_size
-        intercept = _reference_step(coef, intercept, (X_batch - shift).T @ r, r.sum(), len(rows), fit_intercept,
-                                    penalty, eta, preconditioner, rule, rule_state, rule_count)
-        if average_from > 0 and t >= average_from:
-            _average_reference(coef, intercept, rule_state, t - average_from + 1)
-        if path is not None:
-            path[start // batch_size] = np.append(coef, intercept)
-    return loss_sum, intercept, t, rule_count
-
-
-def _reference_step(coef, intercept, grad_sum, grad_intercept_sum, size, fit_intercept, penalty, eta,
-                    preconditioner, rule, rule_state, rule_count):
-    """:func:`_apply_step` in NumPy, the rule's update number ``rule_count``; returns the new intercept."""
-    shift, scale_diag, scale_full, root_diag, root_full = preconditioner
-    last = coef.shape[0]
-    grad = grad_sum / size + penalty_gradient(coef, *penalty)
-    corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
-    if rule[0] == PLAIN:
-        step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
-    else:
-        u, rule_state[FIRST, :last], rule_state[SECOND, :last] = rule_update.py_func(
-            rule, rule_state[FIRST, :last], rule_state[SECOND, :last],
-            root_full.T @ grad if root_full.shape[0] else root_diag * grad, corrections,
-        )
-        step = root_full @ u if root_full.shape[0] else root_diag * u
-    coef -= eta * step
-    if fit_intercept:
-        u_c, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update.py_func(
-            rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept_sum / size, corrections
-        )
-        intercept += eta * (shift @ step - u_c)
-    return intercept
-
-
-def _average_reference(coef, intercept, rule_state, count):
-    """:func:`_average` in NumPy."""
-    last = coef.shape[0]
-    rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
-    rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count

@@ -2,8 +2,9 @@
 
 A loss is identified by a small integer code so that the compiled kernels can
 evaluate it without Python objects. ``loss_value`` and ``loss_derivative`` are
-compiled scalar functions usable from the kernels and, through
-``np.vectorize``, from the NumPy reference path. The definitions are those of
+compiled scalar functions for the kernels; ``loss_values`` and
+``loss_derivatives`` the same over arrays of any Array API namespace, for
+the vectorised path (see ``_vectorised``). The definitions are those of
 scikit-learn's ``SGDRegressor`` (``absolute_error`` added), with ``r = p - y``:
 
 =============================== ================================== ====================
@@ -18,8 +19,8 @@ loss                            value                              derivative in
 =============================== ================================== ====================
 """
 
-import numpy as np
 from numba import njit
+from sklearn.utils._array_api import get_namespace
 
 SQUARED_ERROR = 0
 ABSOLUTE_ERROR = 1
@@ -92,14 +93,33 @@ def loss_derivative(code, p, y, epsilon):
 
 
 def loss_values(code, p, y, epsilon):
-    """Vectorised :func:`loss_value` over arrays (reference path)."""
-    return _vectorized_value(code, p, y, epsilon)
+    """:func:`loss_value` over arrays of any Array API namespace (the vectorised path)."""
+    xp, _ = get_namespace(p)
+    r = p - y
+    a = xp.abs(r)
+    if code == SQUARED_ERROR:
+        return 0.5 * r * r
+    if code == ABSOLUTE_ERROR:
+        return a
+    if code == HUBER:
+        return xp.where(a <= epsilon, 0.5 * r * r, epsilon * a - 0.5 * epsilon * epsilon)
+    z = xp.where(a > epsilon, a - epsilon, xp.zeros_like(a))
+    return z if code == EPSILON_INSENSITIVE else z * z
 
 
 def loss_derivatives(code, p, y, epsilon):
-    """Vectorised :func:`loss_derivative` over arrays (reference path)."""
-    return _vectorized_derivative(code, p, y, epsilon)
-
-
-_vectorized_value = np.vectorize(loss_value.py_func, otypes=[float])
-_vectorized_derivative = np.vectorize(loss_derivative.py_func, otypes=[float])
+    """:func:`loss_derivative` over arrays of any Array API namespace (the vectorised path)."""
+    xp, _ = get_namespace(p)
+    r = p - y
+    if code == SQUARED_ERROR:
+        return r
+    if code == HUBER:
+        return xp.clip(r, -epsilon, epsilon)
+    sign = xp.sign(r)
+    if code == ABSOLUTE_ERROR:
+        return sign
+    a = xp.abs(r)
+    outside = xp.where(a <= epsilon, xp.zeros_like(a), a - epsilon)
+    if code == EPSILON_INSENSITIVE:
+        return xp.where(a <= epsilon, xp.zeros_like(sign), sign)
+    return 2.0 * sign * outside

@@ -11,8 +11,8 @@ The L1 part enters the gradient through its subgradient ``sign(w)``
 (``sign(0) = 0``), so that every solver follows the textbook update.
 """
 
-import numpy as np
 from numba import njit
+from sklearn.utils._array_api import get_namespace
 
 
 def penalty_strengths(penalty, alpha, l1_ratio):
@@ -24,8 +24,9 @@ def penalty_strengths(penalty, alpha, l1_ratio):
 
 
 def penalty_value(coef, l1_strength, l2_strength):
-    """Value of the elastic-net penalty at ``coef`` (once per epoch, from Python: nothing to compile)."""
-    return float(l1_strength * np.sum(np.abs(coef)) + 0.5 * l2_strength * np.sum(coef * coef))
+    """Value of the elastic-net penalty at ``coef``, an array of any namespace (once per epoch, from Python)."""
+    xp, _ = get_namespace(coef)
+    return float(l1_strength * xp.sum(xp.abs(coef)) + 0.5 * l2_strength * xp.sum(coef * coef))
 
 
 @njit(cache=True, inline="always")
@@ -36,5 +37,6 @@ def penalty_derivative(w, l1_strength, l2_strength):
 
 
 def penalty_gradient(coef, l1_strength, l2_strength):
-    """Vectorised :func:`penalty_derivative` over ``coef`` (reference path)."""
-    return l2_strength * coef + l1_strength * np.sign(coef)
+    """Vectorised :func:`penalty_derivative` over ``coef``, an array of any namespace (vectorised path)."""
+    xp, _ = get_namespace(coef)
+    return l2_strength * coef + l1_strength * xp.sign(coef)

@@ -25,14 +25,17 @@ that point is what the model holds. AdaGrad is Duchi et al.'s (diagonal),
 RMSProp Hinton's (with ``b2`` as its decay), Adam Kingma and Ba's.
 
 :func:`rule_update` is one pure function over values: the compiled kernels call
-it per coordinate on floats, the NumPy reference on whole arrays.
+it per coordinate on floats, the vectorised path on whole arrays of any Array
+API namespace.
 """
 
+import math
 from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
+from sklearn.utils._array_api import get_namespace
 
 PLAIN = 0
 MOMENTUM = 1
@@ -105,6 +108,18 @@ def rule_update(rule, m, s, g, corrections):
 rule_update.py_func = rule_update
 
 
+def _sqrt(x):
+    """The square root of a float, or of an array of any Array API namespace; ``np.sqrt`` compiled."""
+    if isinstance(x, float):
+        return math.sqrt(x)
+    return get_namespace(x)[0].sqrt(x)
+
+
+@overload(_sqrt, inline="always")
+def _compiled_sqrt(x):
+    return lambda x: np.sqrt(x)
+
+
 @njit(inline="always")
 def _plain(rule, m, s, g, corrections):
     return g, m, s
@@ -125,13 +140,13 @@ def _nesterov(rule, m, s, g, corrections):
 @njit(inline="always")
 def _adagrad(rule, m, s, g, corrections):
     s = s + g * g
-    return g / (np.sqrt(s) + rule[4]), m, s
+    return g / (_sqrt(s) + rule[4]), m, s
 
 
 @njit(inline="always")
 def _rmsprop(rule, m, s, g, corrections):
     s = rule[3] * s + (1.0 - rule[3]) * (g * g)
-    return g / (np.sqrt(s) + rule[4]), m, s
+    return g / (_sqrt(s) + rule[4]), m, s
 
 
 @njit(inline="always")
@@ -139,7 +154,7 @@ def _adam(rule, m, s, g, corrections):
     m = rule[2] * m + (1.0 - rule[2]) * g
     s = rule[3] * s + (1.0 - rule[3]) * (g * g)
     # m_hat / (sqrt(s_hat) + eps), with one division and one root
-    return (m * corrections[0]) / (np.sqrt(s) * corrections[1] + rule[4]), m, s
+    return (m * corrections[0]) / (_sqrt(s) * corrections[1] + rule[4]), m, s
 
 
 # Each rule's update, indexed by its code.
