@@ -13,6 +13,8 @@ whatever the caller's array.
 import numpy as np
 import scipy.sparse as sp
 
+from ._array_api import is_device_array, to_numpy
+
 
 def kernel_array(array):
     """``array`` C-ordered (copied only if it is not) and seen through a read-only view.
@@ -38,7 +40,9 @@ def kernel_array(array):
 
 
 def float64_coef(coef):
-    """A published ``coef_`` (float32, or a sparse row after ``sparsify``) as a new float64 vector, for the kernels."""
+    """A published ``coef_`` (float32, a sparse row after ``sparsify``, or on a device) as a new float64 vector."""
+    if is_device_array(coef):
+        coef = to_numpy(coef)
     return np.array(coef.toarray() if sp.issparse(coef) else coef, dtype=np.float64).reshape(-1)
 
 

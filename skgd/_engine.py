@@ -41,6 +41,8 @@ from functools import partial
 
 import numpy as np
 
+from . import _vectorised
+from ._array_api import all_finite, copied, device_rows, is_device_array, namespace, to_numpy, xp_device
 from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._penalties import penalty_value
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
@@ -124,8 +126,8 @@ class TrainingState:
         (Unless, under ``'auto'``, the last epoch's iterate was better than the average.)
         """
         if self.average_from and not self.iterate_is_model:
-            average = self.rule_state[AVERAGE]
-            return average[:-1].copy(), float(average[-1])
+            average = self.rule_state[AVERAGE, ...]
+            return copied(average[:-1]), float(average[-1])
         return self.coef, self.intercept
 
 
@@ -163,7 +165,7 @@ class Path:
     def add(self, coef, intercept):
         """Record one point."""
         row = self.new_rows(1)[0]
-        row[:-1], row[-1] = coef, intercept
+        row[:-1], row[-1] = to_numpy(coef), float(intercept)
 
 
 @dataclass
@@ -175,11 +177,12 @@ class Validation:
     sample_weight: np.ndarray
 
     def score(self, coef, intercept):
-        """R² of the linear model on the held-out set."""
+        """R² of the linear model on the held-out set (in the namespace of its arrays)."""
+        xp = namespace(self.y)
         residual = self.y - (self.X @ coef + intercept)
-        mean = np.average(self.y, weights=self.sample_weight)
-        total = self.sample_weight @ (self.y - mean) ** 2
-        error = self.sample_weight @ residual**2
+        mean = xp.sum(self.sample_weight * self.y) / xp.sum(self.sample_weight)
+        total = float(self.sample_weight @ (self.y - mean) ** 2)
+        error = float(self.sample_weight @ residual**2)
         return 1.0 - error / total if total > 0 else 0.0
 
 
@@ -191,7 +194,10 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     blocks (see ``_dask``: they hold ``y`` and the weights, and run the
     passes where the blocks are); training uses its ``rows`` (increasing
     indices; None for all), so that holding rows out copies nothing.
-    ``sample_weight`` is normalised to mean 1 over them. With
+    An array of another Array API namespace than NumPy's (with ``y``,
+    ``sample_weight`` and the state's arrays on its device) takes the
+    vectorised path (see ``_vectorised``). ``sample_weight`` is
+    normalised to mean 1 over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
     loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
     records the descent; ``callbacks`` are told of each epoch.
@@ -204,6 +210,13 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
     """
     if _on_blocks(X):
         target_scale = X.target_scale()
+    elif is_device_array(y):
+        xp = namespace(y)
+        if rows is None:
+            y_train, weight_train = y, sample_weight
+        else:
+            y_train, weight_train = xp.take(y, device_rows(rows, y)), xp.take(sample_weight, device_rows(rows, y))
+        target_scale = float(xp.sum(weight_train * (y_train * y_train + xp.abs(y_train)))) / y_train.shape[0]
     else:
         y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
         # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
@@ -227,10 +240,13 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     batch_size = min(settings.batch_size, n_samples)
     # A full batch's gradient is a sum: memory order is fastest.
     shuffle = settings.shuffle and batch_size < n_samples
+    on_device = is_device_array(X)
     if _on_blocks(X):  # blocks keep their rows, and draw their own order (see _dask.epoch_order)
         order = None
     elif not shuffle:
-        order = np.arange(n_samples) if rows is None else rows
+        order = (None if on_device else np.arange(n_samples)) if rows is None else rows
+        if on_device and rows is not None:
+            order = device_rows(rows, X)
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
     if settings.schedule_name == "auto" and stop_early:
@@ -244,7 +260,9 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         if shuffle and not _on_blocks(X):
             permutation = state.rng.permutation(n_samples)
             order = permutation if rows is None else rows[permutation]
-        coef = state.coef.copy()
+            if on_device:
+                order = device_rows(order, X)
+        coef = copied(state.coef)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
         average_from = _average_from(state, settings, judge)
         if callbacks is not None:
@@ -268,7 +286,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
         _check_divergence(iterate_objective, coef, intercept, state, settings, target_scale)
         restarted = settings.restart and bool(state.loss_curve) and iterate_objective > state.loss_curve[-1]
         if restarted:
-            state.rule_state[FIRST] = 0.0
+            state.rule_state[FIRST, ...] = 0.0
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
         state.average_from = average_from if averaged else 0
@@ -284,7 +302,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             score = validation.score(model_coef, model_intercept)
             state.validation_scores.append(score)
             if score > state.best_validation_score:
-                state.best_coef, state.best_intercept = model_coef.copy(), model_intercept
+                state.best_coef, state.best_intercept = copied(model_coef), model_intercept
             current, best = -score, -state.best_validation_score
             state.best_validation_score = max(score, state.best_validation_score)
         elif judge is not None:
@@ -292,7 +310,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             # the model after this epoch; a later one equal to rounding is preferred
             if objective <= state.best_loss + ROUNDING * abs(state.best_loss):
                 model_coef, model_intercept = state.model()
-                state.best_coef, state.best_intercept = model_coef.copy(), model_intercept
+                state.best_coef, state.best_intercept = copied(model_coef), model_intercept
         else:
             if objective < state.best_loss:  # the objective of the epoch's start
                 state.best_coef, state.best_intercept = start_coef, start_intercept
@@ -322,6 +340,7 @@ def _report(state, settings, seconds, restarted, eta_before):
     if settings.verbose < 2:
         return
     coef, intercept = state.model()
+    coef = to_numpy(coef)
     print(f"   norm {np.linalg.norm(coef):.6g}, nonzero {np.count_nonzero(coef)}, intercept {intercept:.6g}, "
           f"best objective {state.best_loss:.6g}, epochs without improvement {state.no_improvement_count}")
     if restarted:
@@ -333,6 +352,9 @@ def _report(state, settings, seconds, restarted, eta_before):
 def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates):
     """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
 
+    Arrays of another namespace than NumPy's take the vectorised path
+    (``order`` None: all rows, in memory order).
+
     A full batch of an array takes the parallel :func:`batch_epoch`; sparse
     rows (see ``_sparse``) take their own kernels, with the same step. A lazy
     design (see ``_features``) is expanded a chunk of whole batches at a
@@ -341,6 +363,12 @@ def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedu
     intercept after each update.
     """
     precond = state.preconditioner.arrays()
+    if is_device_array(X):
+        return _vectorised.minibatch_epoch(
+            X, y, sample_weight, order, batch_size, coef, state.intercept, settings.fit_intercept,
+            settings.loss, settings.penalty, schedule, precond, state.t, settings.rule, state.rule_state,
+            state.rule_count, average_from, updates,
+        )
     step = (settings.fit_intercept, settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
             state.rule_state, state.rule_count, average_from)
     if _on_blocks(X):
@@ -418,8 +446,11 @@ class Judge:
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.n_rows = X.shape[0] if rows is None else rows.shape[0]  # rows on blocks have no indices
         self.settings = settings
-        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or _on_blocks(X)  # not a lazy design
+        self.on_device = is_device_array(X)
+        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or _on_blocks(X) or self.on_device  # not lazy
         self.full_batch = one_pass and min(settings.batch_size, self.n_rows) == self.n_rows
+        if self.on_device:  # all rows in memory order, or the training rows on the device
+            self.rows = None if self.n_rows == X.shape[0] else device_rows(rows, X)
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
@@ -432,10 +463,19 @@ class Judge:
         else:
             objective = self._objectives([coef], [intercept])[0]
         state.best_loss = float(objective)
-        state.best_coef, state.best_intercept = coef.copy(), intercept
+        state.best_coef, state.best_intercept = copied(coef), intercept
 
     def batch_step(self, coef, state, settings, schedule, average_from, updates):
         """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
+        if self.on_device:
+            intercept, t, rule_count = _vectorised.batch_step(
+                *self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
+                schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state,
+                state.rule_count, average_from,
+            )
+            if updates is not None:
+                updates[0, :-1], updates[0, -1] = to_numpy(coef), float(intercept)
+            return intercept, t, rule_count
         _, intercept, t, rule_count = batch_step(
             self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
             schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state, state.rule_count,
@@ -447,7 +487,7 @@ class Judge:
 
     def restart_at(self, state):
         """The best model's coefficients and intercept, as a new iterate (measured again for ``'batch'``)."""
-        coef, intercept = state.best_coef.copy(), state.best_intercept
+        coef, intercept = copied(state.best_coef), state.best_intercept
         if self.full_batch:
             self._gradient_pass(coef, intercept, state.preconditioner)
         return coef, intercept
@@ -458,13 +498,13 @@ class Judge:
         if self.full_batch:
             objective = self._gradient_pass(coef, intercept, state.preconditioner)
             if average_from and t >= average_from:  # the user's averaging: the model is the mean
-                average = state.rule_state[AVERAGE]
+                average = state.rule_state[AVERAGE, ...]
                 objective = self._objectives([average[:-1]], [average[-1]])[0]
             return objective, objective, bool(average_from and t >= average_from)
         if not (average_from and t >= average_from):
             objective = self._objectives([coef], [intercept])[0]
             return objective, objective, False
-        average = state.rule_state[AVERAGE]
+        average = state.rule_state[AVERAGE, ...]
         iterate, mean = self._objectives([coef, average[:-1]], [intercept, average[-1]])
         if not self.averaging:  # the user's averaging: the model is the mean
             return mean, iterate, True
@@ -479,6 +519,13 @@ class Judge:
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
+        if self.on_device:
+            rows = slice(None) if self.rows is None else self.rows
+            self.gradient = _vectorised.gradient_sums(self.X, self.y, self.sample_weight, rows, coef, intercept,
+                                                      self.settings.loss, preconditioner.shift)
+            loss_sum = float(self.gradient[2])
+            self.gradient = self.gradient[:2]
+            return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
         if _on_blocks(self.X):
             self.gradient = self.X.sums(coef, intercept, self.settings.loss, preconditioner.shift)
         else:
@@ -491,6 +538,14 @@ class Judge:
 
     def _objectives(self, coefs, intercepts):
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
+        if self.on_device:
+            xp = namespace(self.X)
+            stacked = xp.stack(coefs)
+            intercepts_array = xp.stack([xp.asarray(i, dtype=stacked.dtype, device=xp_device(stacked))
+                                         for i in intercepts])
+            sums = to_numpy(_vectorised.loss_sums(self.X, self.y, self.sample_weight, self.rows, stacked,
+                                                  intercepts_array, self.settings.loss))
+            return sums / self.n_rows + np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
         coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
         X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
         if _on_blocks(X):
@@ -518,10 +573,10 @@ def restore_best(state, settings, early_stopping):
     """
     if state.best_coef is None or not (early_stopping or settings.schedule_name == "auto"):
         return
-    state.coef, state.intercept = state.best_coef.copy(), state.best_intercept
+    state.coef, state.intercept = copied(state.best_coef), state.best_intercept
     state.iterate_is_model = False
     if settings.average_from and state.average_from:
-        state.rule_state[AVERAGE] = np.append(state.best_coef, state.best_intercept)
+        state.rule_state[AVERAGE, :-1], state.rule_state[AVERAGE, -1] = state.best_coef, state.best_intercept
     else:
         state.average_from = 0
 
@@ -613,9 +668,9 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
         state.last_gain = np.nan
         if stochastic and not settings.average_from:
             # the smaller steps start from the best model, and average afresh
-            state.coef, state.intercept = state.best_coef.copy(), state.best_intercept
+            state.coef, state.intercept = copied(state.best_coef), state.best_intercept
             state.average_from = 0
-            state.rule_state[FIRST] = 0.0
+            state.rule_state[FIRST, ...] = 0.0
         return False
     return True
 
@@ -626,6 +681,14 @@ def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target
     Epoch objectives are measured before each update, so the last update is
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
+    if is_device_array(X):
+        checked = device_rows(np.arange(min(FINAL_CHECK_ROWS, X.shape[0])) if rows is None
+                              else rows[:FINAL_CHECK_ROWS], X)
+        loss_sum = float(_vectorised.loss_sums(X, y, sample_weight, checked, state.coef[None, :], state.intercept,
+                                               settings.loss)[0])
+        objective = loss_sum / checked.shape[0] + penalty_value(state.coef, *settings.penalty)
+        _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
+        return
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
     if _on_blocks(X):
         y, sample_weight = X.y, X.weights
@@ -651,7 +714,7 @@ def _check_divergence(objective, coef, intercept, state, settings, target_scale)
     """
     reference = max(state.loss_curve[0] if state.loss_curve else objective, target_scale)
     exploding = objective / DIVERGENCE_FACTOR > max(reference, np.finfo(float).tiny)
-    if np.isfinite(objective) and np.isfinite(intercept) and np.all(np.isfinite(coef)) and not exploding:
+    if np.isfinite(objective) and np.isfinite(float(intercept)) and all_finite(coef) and not exploding:
         return
     name, step = settings.schedule_name, _current_step(state, settings)
     if name == "auto":

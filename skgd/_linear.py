@@ -14,7 +14,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
-from ._array_api import check_numpy_namespace
+from ._array_api import (
+    HostRows, check_solver, copied, device_rows, dispatched_namespace, is_device_array, moved_preconditioner,
+    moved_to, namespace, numpy_dtype, to_numpy, validated_training_data, xp_device,
+)
 from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
 from ._dask import is_dask
@@ -421,7 +424,6 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             The fitted estimator.
         """
         self._check_params(for_partial_fit=False)
-        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._fit(X, y, sample_weight, (coef_init, intercept_init))
         return self
@@ -432,15 +434,19 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         features = self._fit_features(X, weights)
         rows, held_out, validation = None, None, None
         if self.early_stopping:
-            rows, held_out = self._split_validation(X, weights, rng)
-            weights /= weights[rows].mean()
+            rows, held_out = self._split_validation(X, _host(weights), rng)
+            weights = weights / namespace(weights).mean(_rows(weights, rows))
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(design, y, weights, rng, warm, features, rows=rows, init=init, dtype=X.dtype)
+        state = self._initial_state(*_host(design, y, weights), rng, warm, features, rows=rows, init=init,
+                                    dtype=numpy_dtype(X))
+        if is_device_array(X):
+            state = moved_to(state, X)
         if state.preconditioner.rotate:
             design = _rotate(state, X)
         if held_out is not None:
-            validation = Validation(state.features.design(X[held_out], lazy=True), y[held_out], weights[held_out])
+            validation = Validation(state.features.design(_rows(X, held_out), lazy=True), _rows(y, held_out),
+                                    _rows(weights, held_out))
             state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
@@ -483,7 +489,6 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             The updated estimator.
         """
         self._check_params(for_partial_fit=True)
-        check_numpy_namespace(self, X, y, sample_weight)
         with _restored_on_failure(self):
             self._partial_fit(X, y, sample_weight, first_call=not hasattr(self, "_state"))
         return self
@@ -495,19 +500,24 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         design = features.design(X, lazy=self._lazy_design())
         if first_call:
             rng = check_random_state(self.random_state)
-            state = self._initial_state(design, y, weights, rng, False, features, streaming=True, dtype=X.dtype)
+            state = self._initial_state(*_host(design, y, weights), rng, False, features, streaming=True,
+                                        dtype=numpy_dtype(X))
+            if is_device_array(X):
+                state = moved_to(state, X)
         elif self.learning_rate == "auto":
             # Refresh from the moments of all rows seen; keep the divisions.
             divisions = state.eta / state.base_eta
             state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                design, y, weights, state.rng, streaming=True, moments=state.moments
+                *_host(design, y, weights), state.rng, streaming=True, moments=state.moments
             )
+            if is_device_array(X):
+                state.preconditioner = moved_preconditioner(state.preconditioner, X)
             state.eta = state.base_eta * divisions
         elif self.learning_rate != "adaptive":
             state.eta = state.base_eta = float(self.eta0)  # as set now
         if not first_call and state.rule_code != RULE_CODES[self.optimizer]:
             # another rule from now on: its state starts afresh (the average carries on)
-            state.rule_state[[FIRST, SECOND]] = 0.0
+            state.rule_state[FIRST:SECOND + 1, ...] = 0.0
             state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
         path = self._new_path(state, continuing=getattr(self, "coef_path_", None) is not None)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_snapshot)
@@ -536,7 +546,12 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         check_is_fitted(self)
         if is_dask(X):
             return dask_predict(self, X)
-        check_numpy_namespace(self, X)
+        xp = dispatched_namespace(X)
+        if xp is not None:
+            X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
+            coef = xp.asarray(self.coef_, device=xp_device(X)) if isinstance(self.coef_, np.ndarray) else self.coef_
+            dtype = xp.result_type(X.dtype, coef.dtype)
+            return xp.astype(X, dtype) @ xp.astype(coef, dtype) + xp.astype(xp.asarray(self.intercept_), dtype)
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))
         return predictions(linear_predictions(X, float64_coef(self.coef_), float(self.intercept_)), X, self.coef_)
@@ -592,10 +607,15 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     def _validate_training_data(self, X, y, sample_weight, reset):
         """Validated ``X`` and ``y``, and the sample weights as a new array normalised to mean 1.
 
-        A dask ``X`` gives rows on its blocks instead (see ``_dask``).
+        A dask ``X`` gives rows on its blocks instead (see ``_dask``). Under
+        ``array_api_dispatch``, arrays of another namespace than NumPy's stay
+        in it, on their device (see ``_array_api``).
         """
         if is_dask(X):
             return dask_training_data(self, X, y, sample_weight, reset)
+        if dispatched_namespace(X, y, sample_weight) is not None:
+            check_solver(self)
+            return validated_training_data(self, X, y, sample_weight, reset)
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
             reset=reset,
@@ -618,7 +638,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         return X, y, sample_weight
 
     def _check_target_magnitude(self, largest, n_samples):
-        """Refuse targets whose objective cannot be computed in float64.
+        """Refuse targets, of largest magnitude ``largest``, whose objective cannot be computed in float64.
 
         An epoch sums the loss of every row before averaging, and at the
         start a residual may reach twice the largest ``|y|``.
@@ -733,8 +753,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             intercept_init = float(self.intercept_) if intercept_init is None else intercept_init
             if self._state.rule_code == RULE_CODES[self.optimizer]:
                 # The rule's state carries on; averaging starts afresh.
-                rule_state, rule_count = self._state.rule_state.copy(), self._state.rule_count
-                rule_state[AVERAGE] = 0.0
+                rule_state, rule_count = copied(self._state.rule_state), self._state.rule_count
+                rule_state[AVERAGE, ...] = 0.0
         if intercept_init is None and coef_init is not None and self.learning_rate == "auto":
             # the centred intercept stays at its default start, the centre of y
             coef, _ = features.to_internal(coef_init, 0.0)
@@ -764,7 +784,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             preconditioner, moments = Preconditioner.from_data(
                 X, weights, self.fit_intercept, l2_strength, batch_size, rng,
                 streaming=streaming, moments=moments, rows=rows,
-                rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0,
+                # a device's design is never rotated (a rotated copy of X)
+                rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0 and not isinstance(X, HostRows),
             )
         centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
         if not spread > 0:
@@ -799,7 +820,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
     def _model_attributes(self, state):
         """The fitted attributes a model needs to predict, for the model ``state`` holds."""
-        coef, intercept = published(*state.features.to_raw(*state.model()), state.dtype)
+        coef, intercept = state.features.to_raw(*state.model())
+        if is_device_array(coef):  # the namespace, device and dtype of the data
+            return {"_state": state, "coef_": copied(coef), "intercept_": namespace(coef).asarray(intercept, dtype=coef.dtype,
+                                                                                  device=xp_device(coef))}
+        coef, intercept = published(coef, intercept, state.dtype)
         return {"_state": state, "coef_": coef, "intercept_": intercept}
 
     def _model_snapshot(self, state):
@@ -900,3 +925,19 @@ def _weighted_median(values, weights):
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order])
     return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+
+
+def _host(*arrays):
+    """The arrays as the host computes the starting state from them: a device's ``X`` as :class:`HostRows`,
+    its ``y`` and weights as float64 NumPy arrays; NumPy arrays and lazy designs as they are."""
+    hosted = tuple(
+        (HostRows(a) if a.ndim == 2 else to_numpy(a).astype(np.float64)) if is_device_array(a) else a for a in arrays
+    )
+    return hosted if len(arrays) > 1 else hosted[0]
+
+
+def _rows(array, rows):
+    """``array[rows]`` for NumPy row indices ``rows``, whatever the namespace of ``array``."""
+    if not is_device_array(array):
+        return array[rows]
+    return namespace(array).take(array, device_rows(rows, array), axis=0)

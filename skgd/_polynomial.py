@@ -193,6 +193,10 @@ class GDPolynomialRegressor(GDRegressor):
         names = _check_feature_names_in(self, input_features)
         return self._state.features.expansion.get_feature_names_out(names)
 
+    def _validate_training_data(self, X, y, sample_weight, reset):
+        check_numpy_namespace(self, X, y, sample_weight)
+        return super()._validate_training_data(X, y, sample_weight, reset)
+
     def _fit_features(self, X, sample_weight):
         """The standardised monomials of ``X``, with the statistics of these rows."""
         expansion = PolynomialFeatures(

@@ -38,8 +38,9 @@ def minibatch_epoch(
     n_rows = X.shape[0] if order is None else order.shape[0]
     loss_sum = 0.0
     for start in range(0, n_rows, batch_size):
-        rows = slice(start, min(start + batch_size, n_rows)) if order is None else order[start:start + batch_size]
-        size = rows.stop - rows.start if order is None else rows.shape[0]
+        stop = min(start + batch_size, n_rows)
+        rows = slice(start, stop) if order is None else order[start:stop]
+        size = stop - start
         grad, grad_intercept, batch_loss = gradient_sums(X, y, sample_weight, rows, coef, intercept, loss,
                                                          preconditioner[0])
         loss_sum += batch_loss
@@ -81,9 +82,9 @@ def batch_step(grad, grad_intercept, size, coef, intercept, fit_intercept, penal
     last = coef.shape[0]
     t += 1
     rule_count += 1
-    eta = learning_rate.py_func(schedule, t) * eta_share
+    eta = float(learning_rate.py_func(schedule, t)) * eta_share
     grad = grad / size + penalty_gradient(coef, *penalty)
-    corrections = adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)
+    corrections = tuple(map(float, adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)))
     if rule[0] == PLAIN:
         step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
     else:
