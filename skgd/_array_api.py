@@ -25,7 +25,7 @@ from dataclasses import replace
 import numpy as np
 from sklearn import get_config
 from sklearn.externals.array_api_compat import is_array_api_obj
-from sklearn.utils._array_api import _convert_to_numpy, _is_numpy_namespace, device, get_namespace
+from sklearn.utils._array_api import _convert_to_numpy, _is_numpy_namespace, device, get_namespace, move_to
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 
@@ -113,7 +113,10 @@ def validated_training_data(estimator, X, y, sample_weight, reset):
 
     The weights and ``y`` take the dtype of ``X`` (float32 or float64).
     """
-    xp, _ = get_namespace(X, y, sample_weight)
+    xp, _ = get_namespace(X)
+    # everything follows X (scikit-learn's convention): y and the weights move to its namespace and device
+    if is_array_api_obj(X):
+        y, sample_weight = move_to(y, sample_weight, xp=xp, device=device(X))
     X, y = validate_data(estimator, X, y, dtype=[xp.float64, xp.float32], y_numeric=True, reset=reset)
     y = check_array(y, ensure_2d=False, dtype=X.dtype, input_name="y")
     estimator._check_target_magnitude(float(xp.max(xp.abs(y))), y.shape[0])

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
+from sklearn.utils._array_api import _max_precision_float_dtype, check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
@@ -388,6 +389,12 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         self.verbose = verbose
         self.store_path = store_path
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # arrays of any Array API namespace, on their device (see _array_api); not one row at a time
+        tags.array_api_support = self.solver != "sgd"
+        return tags
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by gradient descent for up to ``max_iter`` epochs.
@@ -546,12 +553,12 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         check_is_fitted(self)
         if is_dask(X):
             return dask_predict(self, X)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
         xp = dispatched_namespace(X)
-        if xp is not None:
+        if xp is not None:  # fitted on arrays of the same namespace and device
             X = validate_data(self, X, dtype=[xp.float64, xp.float32], reset=False)
-            coef = xp.asarray(self.coef_, device=xp_device(X)) if isinstance(self.coef_, np.ndarray) else self.coef_
-            dtype = xp.result_type(X.dtype, coef.dtype)
-            return xp.astype(X, dtype) @ xp.astype(coef, dtype) + xp.astype(xp.asarray(self.intercept_), dtype)
+            dtype = xp.result_type(X.dtype, self.coef_.dtype)
+            return xp.astype(X, dtype) @ xp.astype(self.coef_, dtype) + xp.astype(self.intercept_, dtype)
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))
         return predictions(linear_predictions(X, float64_coef(self.coef_), float(self.intercept_)), X, self.coef_)
@@ -613,7 +620,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """
         if is_dask(X):
             return dask_training_data(self, X, y, sample_weight, reset)
-        if dispatched_namespace(X, y, sample_weight) is not None:
+        if dispatched_namespace(X) is not None:
             check_solver(self)
             return validated_training_data(self, X, y, sample_weight, reset)
         X, y = validate_data(
@@ -813,7 +820,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         if self.store_path is None:
             return None
         if continuing:
-            return Path(state.coef.shape[0], self.store_path == "step", self._path_points, len(self.intercept_path_))
+            return Path(state.coef.shape[0], self.store_path == "step", self._path.points, len(self.intercept_path_))
         path = Path(state.coef.shape[0], self.store_path == "step")
         path.add(state.coef, state.intercept)
         return path
@@ -834,7 +841,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     def _publish(self, state, path=None):
         """Expose a training state, and the path recorded, as the fitted attributes."""
         vars(self).update(self._model_attributes(state))
-        self.coef_path_, self.intercept_path_, self._path_points = None, None, None
+        self.coef_path_, self.intercept_path_, self._path = None, None, None
         if path is not None:
             points = path.points[:path.n_points]
             # into the units of coef_, in place, a chunk of rows at a time
@@ -842,7 +849,10 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 chunk = points[start:start + PATH_CHUNK_ROWS]
                 chunk[:, :-1], chunk[:, -1] = state.features.to_raw(chunk[:, :-1], chunk[:, -1])
             self.coef_path_, self.intercept_path_ = points[:, :-1], points[:, -1]
-            self._path_points = path.points  # with room to grow for partial_fit
+            if is_device_array(self.coef_):  # a copy, in the namespace and on the device of coef_
+                self.coef_path_, self.intercept_path_ = (_like(self.coef_, self.coef_path_),
+                                                         _like(self.coef_, self.intercept_path_))
+            self._path = path  # its points, on the host, have room to grow for partial_fit
         self.n_iter_ = state.n_iter
         self.t_ = state.t
         self.loss_curve_ = state.loss_curve
@@ -941,3 +951,9 @@ def _rows(array, rows):
     if not is_device_array(array):
         return array[rows]
     return namespace(array).take(array, device_rows(rows, array), axis=0)
+
+
+def _like(reference, array):
+    """The NumPy ``array`` in the namespace and on the device of ``reference``, in its widest float dtype."""
+    xp, where = namespace(reference), xp_device(reference)
+    return xp.asarray(array, dtype=_max_precision_float_dtype(xp, where), device=where)

@@ -152,6 +152,11 @@ class GDPolynomialRegressor(GDRegressor):
         self.degree = degree
         self.interaction_only = interaction_only
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.array_api_support = False  # the monomials are expanded by compiled NumPy code
+        return tags
+
     def predict(self, X):
         """Predict with the polynomial model.
 
