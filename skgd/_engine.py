@@ -277,7 +277,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             loss_sum, intercept, t, rule_count = _epoch(
                 X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
             )
-            objective = loss_sum / n_samples + penalty
+            objective = float(loss_sum) / n_samples + penalty
         if judge is not None:
             objective, iterate_objective, averaged = judge.measure(coef, intercept, state, average_from, t)
             objective, iterate_objective = float(objective), float(iterate_objective)
