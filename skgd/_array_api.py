@@ -25,7 +25,9 @@ from dataclasses import replace
 import numpy as np
 from sklearn import get_config
 from sklearn.externals.array_api_compat import is_array_api_obj
-from sklearn.utils._array_api import _convert_to_numpy, _is_numpy_namespace, device, get_namespace, move_to
+from sklearn.utils._array_api import (
+    _convert_to_numpy, _is_numpy_namespace, _max_precision_float_dtype, device, get_namespace, move_to,
+)
 from sklearn.utils.validation import _check_sample_weight, check_array, validate_data
 
 
@@ -162,3 +164,25 @@ def moved_preconditioner(preconditioner, X):
 
 def _move(array, X):
     return namespace(X).asarray(array, dtype=X.dtype, device=device(X))
+
+
+def host_view(*arrays):
+    """The arrays as the host computes the starting state from them: a device's ``X`` as :class:`HostRows`,
+    its ``y`` and weights as float64 NumPy arrays; NumPy arrays and lazy designs as they are."""
+    hosted = tuple(
+        (HostRows(a) if a.ndim == 2 else to_numpy(a).astype(np.float64)) if is_device_array(a) else a for a in arrays
+    )
+    return hosted if len(arrays) > 1 else hosted[0]
+
+
+def take_rows(array, rows):
+    """``array[rows]`` for NumPy row indices ``rows``, whatever the namespace of ``array``."""
+    if not is_device_array(array):
+        return array[rows]
+    return namespace(array).take(array, device_rows(rows, array), axis=0)
+
+
+def on_device_of(reference, array):
+    """The NumPy ``array`` in the namespace and on the device of ``reference``, in its widest float dtype."""
+    xp, where = namespace(reference), xp_device(reference)
+    return xp.asarray(array, dtype=_max_precision_float_dtype(xp, where), device=where)

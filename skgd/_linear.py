@@ -11,13 +11,13 @@ from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.model_selection import ShuffleSplit
 from sklearn.utils import check_random_state
-from sklearn.utils._array_api import _max_precision_float_dtype, check_same_namespace
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_array, check_is_fitted, validate_data
 
 from ._array_api import (
-    HostRows, check_solver, copied, device_rows, dispatched_namespace, is_device_array, moved_preconditioner,
-    moved_to, namespace, numpy_dtype, to_numpy, validated_training_data, xp_device,
+    HostRows, check_solver, copied, dispatched_namespace, host_view, is_device_array, moved_preconditioner, moved_to,
+    namespace, numpy_dtype, on_device_of, take_rows, validated_training_data, xp_device,
 )
 from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
@@ -441,19 +441,19 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         features = self._fit_features(X, weights)
         rows, held_out, validation = None, None, None
         if self.early_stopping:
-            rows, held_out = self._split_validation(X, _host(weights), rng)
-            weights = weights / namespace(weights).mean(_rows(weights, rows))
+            rows, held_out = self._split_validation(X, host_view(weights), rng)
+            weights = weights / namespace(weights).mean(take_rows(weights, rows))
         design = features.design(X, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
-        state = self._initial_state(*_host(design, y, weights), rng, warm, features, rows=rows, init=init,
+        state = self._initial_state(*host_view(design, y, weights), rng, warm, features, rows=rows, init=init,
                                     dtype=numpy_dtype(X))
         if is_device_array(X):
             state = moved_to(state, X)
         if state.preconditioner.rotate:
             design = _rotate(state, X)
         if held_out is not None:
-            validation = Validation(state.features.design(_rows(X, held_out), lazy=True), _rows(y, held_out),
-                                    _rows(weights, held_out))
+            validation = Validation(state.features.design(take_rows(X, held_out), lazy=True),
+                                    take_rows(y, held_out), take_rows(weights, held_out))
             state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
@@ -507,7 +507,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         design = features.design(X, lazy=self._lazy_design())
         if first_call:
             rng = check_random_state(self.random_state)
-            state = self._initial_state(*_host(design, y, weights), rng, False, features, streaming=True,
+            state = self._initial_state(*host_view(design, y, weights), rng, False, features, streaming=True,
                                         dtype=numpy_dtype(X))
             if is_device_array(X):
                 state = moved_to(state, X)
@@ -515,7 +515,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             # Refresh from the moments of all rows seen; keep the divisions.
             divisions = state.eta / state.base_eta
             state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                *_host(design, y, weights), state.rng, streaming=True, moments=state.moments
+                *host_view(design, y, weights), state.rng, streaming=True, moments=state.moments
             )
             if is_device_array(X):
                 state.preconditioner = moved_preconditioner(state.preconditioner, X)
@@ -791,8 +791,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             preconditioner, moments = Preconditioner.from_data(
                 X, weights, self.fit_intercept, l2_strength, batch_size, rng,
                 streaming=streaming, moments=moments, rows=rows,
-                # a device's design is never rotated (a rotated copy of X)
-                rotatable=rotatable and self.optimizer == "plain" and l1_strength == 0 and not isinstance(X, HostRows),
+                # a device's design is never rotated (that would be a rotated copy of X)
+                rotatable=(rotatable and self.optimizer == "plain" and l1_strength == 0
+                           and not isinstance(X, HostRows)),
             )
         centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
         if not spread > 0:
@@ -829,8 +830,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """The fitted attributes a model needs to predict, for the model ``state`` holds."""
         coef, intercept = state.features.to_raw(*state.model())
         if is_device_array(coef):  # the namespace, device and dtype of the data
-            return {"_state": state, "coef_": copied(coef), "intercept_": namespace(coef).asarray(intercept, dtype=coef.dtype,
-                                                                                  device=xp_device(coef))}
+            intercept = namespace(coef).asarray(intercept, dtype=coef.dtype, device=xp_device(coef))
+            return {"_state": state, "coef_": copied(coef), "intercept_": intercept}
         coef, intercept = published(coef, intercept, state.dtype)
         return {"_state": state, "coef_": coef, "intercept_": intercept}
 
@@ -850,8 +851,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 chunk[:, :-1], chunk[:, -1] = state.features.to_raw(chunk[:, :-1], chunk[:, -1])
             self.coef_path_, self.intercept_path_ = points[:, :-1], points[:, -1]
             if is_device_array(self.coef_):  # a copy, in the namespace and on the device of coef_
-                self.coef_path_, self.intercept_path_ = (_like(self.coef_, self.coef_path_),
-                                                         _like(self.coef_, self.intercept_path_))
+                self.coef_path_, self.intercept_path_ = (on_device_of(self.coef_, self.coef_path_),
+                                                         on_device_of(self.coef_, self.intercept_path_))
             self._path = path  # its points, on the host, have room to grow for partial_fit
         self.n_iter_ = state.n_iter
         self.t_ = state.t
@@ -935,25 +936,3 @@ def _weighted_median(values, weights):
     order = np.argsort(values, kind="stable")
     cumulative = np.cumsum(weights[order])
     return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
-
-
-def _host(*arrays):
-    """The arrays as the host computes the starting state from them: a device's ``X`` as :class:`HostRows`,
-    its ``y`` and weights as float64 NumPy arrays; NumPy arrays and lazy designs as they are."""
-    hosted = tuple(
-        (HostRows(a) if a.ndim == 2 else to_numpy(a).astype(np.float64)) if is_device_array(a) else a for a in arrays
-    )
-    return hosted if len(arrays) > 1 else hosted[0]
-
-
-def _rows(array, rows):
-    """``array[rows]`` for NumPy row indices ``rows``, whatever the namespace of ``array``."""
-    if not is_device_array(array):
-        return array[rows]
-    return namespace(array).take(array, device_rows(rows, array), axis=0)
-
-
-def _like(reference, array):
-    """The NumPy ``array`` in the namespace and on the device of ``reference``, in its widest float dtype."""
-    xp, where = namespace(reference), xp_device(reference)
-    return xp.asarray(array, dtype=_max_precision_float_dtype(xp, where), device=where)

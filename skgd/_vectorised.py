@@ -56,7 +56,10 @@ def minibatch_epoch(
 
 
 def gradient_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
-    """Over ``rows`` (a slice or integer array): ``sum s_i dloss_i (x_i - shift)``, ``sum s_i dloss_i``, ``sum s_i loss_i``."""
+    """The sums ``sum s_i dloss_i (x_i - shift)``, ``sum s_i dloss_i`` and ``sum s_i loss_i`` over ``rows``.
+
+    ``rows`` is a slice or an index array.
+    """
     xp, _ = get_namespace(X)
     if isinstance(rows, slice):
         X_rows, y_rows, s_rows = X[rows, ...], y[rows], sample_weight[rows]
