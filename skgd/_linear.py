@@ -389,12 +389,6 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         self.verbose = verbose
         self.store_path = store_path
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # arrays of any Array API namespace, on their device (see _array_api); not one row at a time
-        tags.array_api_support = self.solver != "sgd"
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit the model by gradient descent for up to ``max_iter`` epochs.
@@ -566,6 +560,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # arrays of any Array API namespace, on their device (see _array_api); not one row at a time
+        tags.array_api_support = self.solver != "sgd"
         return tags
 
     def score(self, X, y, sample_weight=None):
