@@ -65,8 +65,8 @@ def to_numpy(array):
 
 
 def numpy_dtype(X):
-    """The NumPy dtype of ``X``'s dtype (float32 or float64)."""
-    return X.dtype if isinstance(X, np.ndarray) else to_numpy(X[:0, ...]).dtype
+    """The NumPy dtype of ``X``'s dtype (float32 or float64); ``X.dtype`` for NumPy arrays and sparse matrices."""
+    return to_numpy(X[:0, ...]).dtype if is_device_array(X) else X.dtype
 
 
 def all_finite(array):
