@@ -252,7 +252,8 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
     if settings.schedule_name == "auto" and stop_early:
         all_rows = None if _on_blocks(X) else np.arange(n_samples) if rows is None else rows
         judge = Judge(X, y, sample_weight, all_rows, settings,
-                      averaging=not settings.average_from and batch_size < n_samples)
+                      # a running mean has no exact zeros: no averaging with L1
+                      averaging=not settings.average_from and batch_size < n_samples and not settings.penalty[0])
         judge.start(state)
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
@@ -638,7 +639,7 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
     Settled or stalled, ``'batch'`` stops; a stochastic solver, whose noise
     floor falls with the step, first divides the step by 5, and stops once a
     division brought no gain above ``tol``. Any solver stalled above its best
-    (overshooting, as subgradient steps on a strong L1 penalty do) divides
+    (overshooting) divides
     its step again and again.
     """
     if settings.tol is None:

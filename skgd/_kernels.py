@@ -8,8 +8,15 @@ rows taken in ``order``, with normalised sample weights ``s`` (mean 1)::
     g_b = sum_B s_i * dloss(p_i, y_i) / |B|
     u_v, u_c = rule(W.T @ g_w), rule(g_b)   (the update rule, see ``_update_rules``)
     step = W @ u_v                      (``P @ g_w`` for the plain rule, P = W W.T)
-    w <- w - eta_t * step
-    b <- b - eta_t * u_c + eta_t * shift @ step     (if ``fit_intercept``)
+    w_new = prox(w - eta_t * step)
+    b <- b - eta_t * u_c + shift @ (w - w_new)     (if ``fit_intercept``)
+    w <- w_new
+
+where ``grad R`` is the L2 part of the penalty's gradient and ``prox`` the
+L1 part's proximal step, soft thresholding each coefficient by ``eta_t *
+l1_strength * D_j``, ``D_j`` the diagonal of the step's metric: ``P_jj`` for
+the plain rule, ``W_jj**2`` times the rule's own scale (``rule_scale``)
+otherwise. (With L1 the preconditioner is diagonal.)
 
 With ``shift = 0`` and ``P = W = I`` and the plain rule this is the textbook
 update ``theta <- theta - eta * grad J(theta)``. A non-trivial ``(shift, P)``
@@ -42,13 +49,13 @@ from numba import njit
 from numba.extending import overload
 
 from ._losses import loss_derivative, loss_value
-from ._penalties import penalty_derivative
+from ._penalties import penalty_derivative, soft_threshold
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
 from ._update_rules import (
-    ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_update,
-    static_rule_code,
+    ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_scale,
+    rule_update, static_rule_code,
 )
 from ._vectorised import batch_step as vectorised_step
 from ._vectorised import minibatch_epoch as minibatch_epoch_reference  # noqa: F401 (the kernels' reference)
@@ -207,7 +214,7 @@ def _rows_epoch(
         eta = learning_rate(schedule, t)
         corrections, decay_1, decay_2 = _corrections(rule, decay_1, decay_2)
         # The gradient is r * (x - shift), no buffer needed.
-        shift_step = 0.0
+        shift_change = 0.0
         if scaled:
             weight_scale *= 1.0 - eta * l2_strength
             if not weight_scale > MIN_WEIGHT_SCALE:
@@ -220,15 +227,13 @@ def _rows_epoch(
                     coef[j] -= c * X[i, j]
         elif code == PLAIN:
             for j in range(n_features):
-                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
-                s = scale_diag[j] * g
-                coef[j] -= eta * s
-                shift_step += shift[j] * s
+                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l2_strength)
+                shift_change += _move(coef, j, eta * (scale_diag[j] * g), eta * l1_strength * scale_diag[j], shift)
         else:
-            shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
-                                       first, second, corrections)
+            shift_change = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
+                                         first, second, corrections)
         if fit_intercept:
-            intercept += eta * (shift_step - _intercept_direction(rule, rule_state, r, corrections))
+            intercept += shift_change - eta * _intercept_direction(rule, rule_state, r, corrections)
         if average_from > 0 and t >= average_from:
             _average(coef, intercept, rule_state[AVERAGE], t - average_from + 1)
         if path is not None:
@@ -438,19 +443,39 @@ def _apply_step(coef, intercept, grad, grad_intercept, size, fit_intercept, pena
     next batch; ``step`` is scratch space. Returns the new intercept.
     """
     l1_strength, l2_strength = penalty
-    shift = preconditioner[0]
+    shift, scale_diag, _, root_diag, _ = preconditioner
+    second = rule_state[SECOND]
     n_features = coef.shape[0]
     for j in range(n_features):
-        grad[j] = grad[j] / size + penalty_derivative(coef[j], l1_strength, l2_strength)
+        grad[j] = grad[j] / size + penalty_derivative(coef[j], l2_strength)
     _direction(rule, preconditioner, rule_state, grad, step, corrections)
-    shift_step = 0.0
+    shift_change = 0.0
     for j in range(n_features):
-        coef[j] -= eta * step[j]
-        shift_step += shift[j] * step[j]
+        threshold = 0.0
+        if l1_strength > 0.0:  # the diagonal of the step's metric (diagonal where there is L1)
+            metric = scale_diag[j] if rule[0] == PLAIN else root_diag[j] ** 2 * rule_scale(rule, second[j], corrections)
+            threshold = eta * l1_strength * metric
+        shift_change += _move(coef, j, eta * step[j], threshold, shift)
         grad[j] = 0.0
     if fit_intercept:
-        intercept += eta * (shift_step - _intercept_direction(rule, rule_state, grad_intercept / size, corrections))
+        intercept += shift_change - eta * _intercept_direction(rule, rule_state, grad_intercept / size, corrections)
     return intercept
+
+
+@njit(cache=True, inline="always")
+def _move(coef, j, step, threshold, shift):
+    """``coef[j] <- soft_threshold(coef[j] - step, threshold)``; returns ``shift[j]`` times the change made.
+
+    The intercept, descended on in centred coordinates, follows the actual
+    change of the coefficients (``b <- b + shift @ (w_old - w_new) - eta *
+    u_c``), L1's proximal step included.
+    """
+    old = coef[j]
+    new = old - step
+    if threshold > 0.0:
+        new = soft_threshold(new, threshold)
+    coef[j] = new
+    return shift[j] * (old - new)
 
 
 def _direction(rule, preconditioner, rule_state, grad, step, corrections):
@@ -548,20 +573,19 @@ def _one_row_loop(rule, args):
     l1_strength, l2_strength = penalty
     uses_first = rule[0] != ADAGRAD and rule[0] != RMSPROP
     uses_second = rule[0] >= ADAGRAD
-    shift_step = 0.0
+    shift_change = 0.0
     for j in range(coef.shape[0]):
         root = root_diag[j]
-        g = root * (r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength))
+        g = root * (r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l2_strength))
         u, m, v = rule_update(rule, first[j], second[j], g, corrections)
         # store only the state the rule keeps (the condition is a constant)
         if uses_first:
             first[j] = m
         if uses_second:
             second[j] = v
-        s = root * u
-        coef[j] -= eta * s
-        shift_step += shift[j] * s
-    return shift_step
+        threshold = eta * l1_strength * root * root * rule_scale(rule, v, corrections) if l1_strength > 0.0 else 0.0
+        shift_change += _move(coef, j, eta * (root * u), threshold, shift)
+    return shift_change
 
 
 @njit(cache=True, inline="always")

@@ -81,8 +81,10 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     penalty : {'l2', 'l1', 'elasticnet'} or None, default='l2'
         Penalty on the coefficients (never on the intercept):
         ``alpha * ((1 - l1_ratio) / 2 * ||w||^2 + l1_ratio * ||w||_1)``, with
-        ``l1_ratio`` 0 for ``'l2'`` and 1 for ``'l1'``. The L1 part enters the
-        gradient as its subgradient ``sign(w)``.
+        ``l1_ratio`` 0 for ``'l2'`` and 1 for ``'l1'``. The L2 part enters the
+        gradient; the L1 part is applied by its proximal step (soft
+        thresholding) after each update, so coefficients come out exactly
+        zero where the lasso solution has zeros.
     alpha : float, default=1e-4
         Strength of the penalty; also sets the ``'optimal'`` learning rate.
     l1_ratio : float or None, default=0.15
@@ -790,6 +792,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 # a device's design is never rotated (that would be a rotated copy of X)
                 rotatable=(rotatable and self.optimizer == "plain" and l1_strength == 0
                            and not isinstance(X, HostRows)),
+                diagonal=l1_strength > 0,
             )
         centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
         if not spread > 0:

@@ -120,7 +120,7 @@ class Preconditioner:
     @classmethod
     def from_data(
         cls, X, sample_weight, fit_intercept, l2_strength, batch_size, rng,
-        streaming=False, moments=None, rows=None, rotatable=False,
+        streaming=False, moments=None, rows=None, rotatable=False, diagonal=False,
     ):
         """Build the preconditioner of ``'auto'`` for updates of ``batch_size`` rows.
 
@@ -138,6 +138,9 @@ class Preconditioner:
         the correlation matrix is shrunk towards the identity by
         ``d / (n + d)`` after ``n`` rows, as a stream's first chunks need not
         show every direction it will.
+
+        With ``diagonal`` (an L1 penalty, whose proximal step needs a
+        diagonal metric), ``P`` is diagonal whatever the data.
 
         Returns
         -------
@@ -162,8 +165,10 @@ class Preconditioner:
         elif rows is None:
             rows = slice(None)
         X, sample_weight = X[rows], sample_weight[rows]
-        # a sparse design gets the diagonal preconditioner only (O(nnz) per update)
-        cheap = not sparse and n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size)
+        # a sparse design gets the diagonal preconditioner only (O(nnz) per update), as does
+        # an L1 penalty, whose proximal step needs a diagonal metric
+        cheap = (not (sparse or diagonal)
+                 and n_features <= min(MAX_FULL_FEATURES, FULL_COST_RATIO * batch_size))
         rotate = (moments is None and rotatable and not sparse and not cheap
                   and n_features <= MAX_FULL_FEATURES)
         if moments is None:

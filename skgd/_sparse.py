@@ -45,6 +45,7 @@ from ._kernels import (
 )
 from ._kernels import linear_predictions as dense_predictions
 from ._losses import loss_value
+from ._penalties import soft_threshold
 from ._prefetch import PREFETCH_DISTANCE, prefetch_span
 from ._schedules import AUTO, learning_rate
 from ._update_rules import ADAM, AVERAGE, PLAIN
@@ -295,12 +296,6 @@ def sparse_batch_sums(csr, y, sample_weight, rows, coef, intercept, loss, shift,
     out[n_features + 1] = loss_sum
 
 
-@njit(cache=True, inline="always")
-def _soft(value, threshold):
-    """``sign(value) * max(|value| - threshold, 0)``, without branches (``threshold >= 0``)."""
-    return value - min(max(value, -threshold), threshold)
-
-
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def sparse_minibatch_epoch(
     csr, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
@@ -343,7 +338,7 @@ def sparse_minibatch_epoch(
             for n in range(indptr[i], indptr[i + 1]):
                 j = indices[n]
                 if lazy_l1:
-                    coef[j] = _soft(coef[j], threshold - caught_up[j])
+                    coef[j] = soft_threshold(coef[j], threshold - caught_up[j])
                     caught_up[j] = threshold
                 dot += data[n] * coef[j]
             r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * dot, y[i], sample_weight[i])
@@ -378,7 +373,7 @@ def sparse_minibatch_epoch(
                 if lazy_l1 and size == 1:  # a row's columns are distinct (canonical CSR): prox each once
                     for n in range(indptr[i], indptr[i + 1]):
                         j = indices[n]
-                        coef[j] = _soft(coef[j] - c * data[n], cut)
+                        coef[j] = soft_threshold(coef[j] - c * data[n], cut)
                         caught_up[j] = threshold
                 elif c != 0.0:
                     for n in range(indptr[i], indptr[i + 1]):
@@ -389,7 +384,7 @@ def sparse_minibatch_epoch(
                     for n in range(indptr[i], indptr[i + 1]):
                         j = indices[n]
                         if caught_up[j] != threshold:
-                            coef[j] = _soft(coef[j], cut)
+                            coef[j] = soft_threshold(coef[j], cut)
                             caught_up[j] = threshold
             if fit_intercept:
                 intercept -= eta * (grad_intercept / size)
@@ -411,7 +406,7 @@ def sparse_minibatch_epoch(
             for j in range(n_features):
                 value = coef[j]
                 if lazy_l1:
-                    value = _soft(value, threshold - caught_up[j])
+                    value = soft_threshold(value, threshold - caught_up[j])
                 path[update, j] = weight_scale * value
             path[update, n_features] = intercept
     if lazy:
@@ -437,7 +432,7 @@ def _diagonal_plain_step(coef, intercept, grad, grad_intercept, size, fit_interc
         g = grad[j] / size - mean_residual * shift[j] + l2_strength * old
         new = old - eta * (scale_diag[j] * g)
         if l1_strength > 0.0:
-            new = _soft(new, eta * l1_strength * scale_diag[j])
+            new = soft_threshold(new, eta * l1_strength * scale_diag[j])
         coef[j] = new
         shift_step += shift[j] * (old - new)
         grad[j] = 0.0
@@ -453,6 +448,6 @@ def _catch_up(coef, weight_scale, threshold, caught_up):
     for j in range(coef.shape[0]):
         value = coef[j]
         if lazy_l1:
-            value = _soft(value, threshold - caught_up[j])
+            value = soft_threshold(value, threshold - caught_up[j])
             caught_up[j] = 0.0
         coef[j] = weight_scale * value

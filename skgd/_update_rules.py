@@ -157,6 +157,23 @@ def _adam(rule, m, s, g, corrections):
     return (m * corrections[0]) / (_sqrt(s) * corrections[1] + rule[4]), m, s
 
 
+@njit(cache=True, inline="always")
+def rule_scale(rule, s, corrections):
+    """The rule's own per-coordinate scale of the gradient, at second moment ``s`` after the update.
+
+    1 for the plain rule, momentum and Nesterov; ``1 / (sqrt(s) + eps)`` for
+    AdaGrad and RMSProp, and Adam's bias-corrected ``1 / (sqrt(s) * c_2 +
+    eps)``. The L1 penalty's proximal step is scaled by it (see ``_kernels``),
+    so that a fixed point of the update is an optimum. Works on floats and,
+    on arrays of any namespace.
+    """
+    if rule[0] == ADAM:
+        return 1.0 / (_sqrt(s) * corrections[1] + rule[4])
+    if rule[0] == ADAGRAD or rule[0] == RMSPROP:
+        return 1.0 / (_sqrt(s) + rule[4])
+    return 1.0
+
+
 # Each rule's update, indexed by its code.
 RULE_STEPS = (_plain, _momentum, _nesterov, _adagrad, _rmsprop, _adam)
 

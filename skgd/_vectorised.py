@@ -21,9 +21,9 @@ step waits for the device; sums come back the same way.
 from sklearn.utils._array_api import _convert_to_numpy, get_namespace
 
 from ._losses import loss_derivatives, loss_values
-from ._penalties import penalty_gradient
+from ._penalties import penalty_gradient, soft_thresholds
 from ._schedules import AUTO, learning_rate
-from ._update_rules import AVERAGE, FIRST, PLAIN, SECOND, adam_corrections, rule_update
+from ._update_rules import AVERAGE, FIRST, PLAIN, SECOND, adam_corrections, rule_scale, rule_update
 
 
 def minibatch_epoch(
@@ -86,22 +86,29 @@ def batch_step(grad, grad_intercept, size, coef, intercept, fit_intercept, penal
     t += 1
     rule_count += 1
     eta = float(learning_rate.py_func(schedule, t)) * eta_share
-    grad = grad / size + penalty_gradient(coef, *penalty)
+    l1_strength, l2_strength = penalty
+    grad = grad / size + penalty_gradient(coef, l2_strength)
     corrections = tuple(map(float, adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)))
     if rule[0] == PLAIN:
         step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
+        metric = scale_diag
     else:
         root_t_grad = root_full.T @ grad if root_full.shape[0] else root_diag * grad
         u, rule_state[FIRST, :last], rule_state[SECOND, :last] = rule_update(
             rule, rule_state[FIRST, :last], rule_state[SECOND, :last], root_t_grad, corrections
         )
         step = root_full @ u if root_full.shape[0] else root_diag * u
-    coef -= eta * step
+        metric = root_diag**2 * rule_scale(rule, rule_state[SECOND, :last], corrections)
+    new = coef - eta * step
+    if l1_strength > 0.0:  # the proximal step of the L1 part, in the step's diagonal metric
+        new = soft_thresholds(new, (eta * l1_strength) * metric)
+    shift_change = shift @ (coef - new)  # the intercept follows the coefficients' actual change
+    coef[...] = new
     if fit_intercept:
         u_c, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update(
             rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept / size, corrections
         )
-        intercept = intercept + eta * (shift @ step - u_c)
+        intercept = intercept + (shift_change - eta * u_c)
     if average_from > 0 and t >= average_from:
         count = t - average_from + 1
         rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count

@@ -18,6 +18,8 @@ from skgd._penalties import (
     penalty_gradient,
     penalty_strengths,
     penalty_value,
+    soft_threshold,
+    soft_thresholds,
 )
 
 from _shared import LOSSES
@@ -223,28 +225,32 @@ def test_penalty_value_closed_form():
     assert penalty_value(np.zeros(3), 1.0, 1.0) == 0.0
 
 
-@pytest.mark.parametrize("penalty", ["l2", "l1", "elasticnet"])
-def test_penalty_gradient_matches_central_difference(penalty):
-    l1, l2 = penalty_strengths(penalty, 0.7, 0.3)
+def test_penalty_gradient_is_the_l2_part_s():
+    """The L1 part leaves the gradient: it is applied by its proximal step."""
+    _, l2 = penalty_strengths("elasticnet", 0.7, 0.3)
     rng = np.random.RandomState(5)
     h = 1e-6
-    for _ in range(50):
-        w = rng.uniform(-2, 2, size=6)
-        w[np.abs(w) < 1e-2] = 0.5  # stay away from the L1 kink at 0
-        gradient = penalty_gradient(w, l1, l2)
-        for j in range(w.size):
-            up, down = w.copy(), w.copy()
-            up[j] += h
-            down[j] -= h
-            numeric = (penalty_value(up, l1, l2) - penalty_value(down, l1, l2)) / (2 * h)
-            assert gradient[j] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
-            assert penalty_derivative(w[j], l1, l2) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
-            assert penalty_derivative.py_func(w[j], l1, l2) == gradient[j]
+    w = rng.uniform(-2, 2, size=6)
+    gradient = penalty_gradient(w, l2)
+    for j in range(w.size):
+        up, down = w.copy(), w.copy()
+        up[j] += h
+        down[j] -= h
+        numeric = (penalty_value(up, 0.0, l2) - penalty_value(down, 0.0, l2)) / (2 * h)
+        assert gradient[j] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+        assert penalty_derivative(w[j], l2) == pytest.approx(numeric, rel=1e-6, abs=1e-8)
+        assert penalty_derivative.py_func(w[j], l2) == gradient[j]
 
 
-def test_penalty_subgradient_at_zero_is_zero():
-    """sign(0) = 0: the L1 part pushes nothing at exactly zero."""
-    assert penalty_derivative(0.0, 1.0, 1.0) == 0.0
-    np.testing.assert_array_equal(penalty_gradient(np.zeros(3), 1.0, 1.0), np.zeros(3))
-    assert penalty_derivative(1e-300, 1.0, 0.0) == 1.0
-    assert penalty_derivative(-1e-300, 1.0, 0.0) == -1.0
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 2.0])
+def test_soft_threshold_is_the_proximal_step_of_l1(threshold):
+    """prox(v) = argmin_w threshold * |w| + (w - v)**2 / 2, checked on a fine grid; exact zeros inside."""
+    values = np.linspace(-3.0, 3.0, 61)
+    grid = np.linspace(-4.0, 4.0, 80001)
+    for v in values:
+        expected = grid[np.argmin(threshold * np.abs(grid) + 0.5 * (grid - v) ** 2)]
+        assert soft_threshold(v, threshold) == pytest.approx(expected, abs=1e-4)
+        assert soft_threshold.py_func(v, threshold) == soft_threshold(v, threshold)
+    proximal = soft_thresholds(values, threshold)
+    np.testing.assert_array_equal(proximal, [soft_threshold(v, threshold) for v in values])
+    np.testing.assert_array_equal(proximal == 0.0, np.abs(values) <= threshold)
