@@ -1,7 +1,9 @@
 """learning_rate='constant' is the textbook update theta <- theta - eta0 grad J(theta).
 
 J(w, b) = sum_i s_i loss(x_i w + b, y_i) / sum_i s_i + R(w), from theta = 0,
-on the raw features. The loops below are written from that definition only.
+on the raw features. The loops below are written from that definition only;
+an L1 part of R is applied by its proximal step after each gradient step
+(proximal gradient descent, ISTA: soft thresholding by eta * alpha * l1_ratio).
 """
 
 import numpy as np
@@ -36,7 +38,13 @@ def penalty(w, alpha, l1_ratio):
 
 
 def penalty_grad(w, alpha, l1_ratio):
-    return alpha * ((1 - l1_ratio) * w + l1_ratio * np.sign(w))
+    """Gradient of R's smooth (L2) part."""
+    return alpha * (1 - l1_ratio) * w
+
+
+def prox_l1(v, threshold):
+    """argmin_w threshold * ||w||_1 + ||w - v||^2 / 2."""
+    return np.sign(v) * np.maximum(np.abs(v) - threshold, 0.0)
 
 
 def textbook_batch_gd(X, y, eta, n_iter, loss="squared_error", s=None, alpha=0.0, l1_ratio=0.0,
@@ -51,7 +59,7 @@ def textbook_batch_gd(X, y, eta, n_iter, loss="squared_error", s=None, alpha=0.0
         curve.append(s @ values / s.sum() + penalty(w, alpha, l1_ratio))
         grad_w = X.T @ (s * derivs) / s.sum() + penalty_grad(w, alpha, l1_ratio)
         grad_b = s @ derivs / s.sum()
-        w = w - eta * grad_w
+        w = prox_l1(w - eta * grad_w, eta * alpha * l1_ratio)
         if fit_intercept:
             b = b - eta * grad_b
     return w, b, np.array(curve)
@@ -71,7 +79,7 @@ def textbook_minibatch_gd(X, y, eta, n_epochs, batch_size, alpha=0.0, l1_ratio=0
             r = Xb @ w + b - yb
             epoch_loss += np.sum(0.5 * r**2)
             grad_w = Xb.T @ r / len(yb) + penalty_grad(w, alpha, l1_ratio)
-            w = w - eta * grad_w
+            w = prox_l1(w - eta * grad_w, eta * alpha * l1_ratio)
             b = b - eta * r.mean()
             t += 1
         curve.append(epoch_loss / len(y) + start_penalty)
