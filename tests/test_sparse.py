@@ -27,11 +27,6 @@ from _shared import LOSSES, SOLVERS
 
 PENALTIES = (None, "l2", "l1", "elasticnet")
 TOLERANCE = 1e-10
-# Until the dense kernels take the proximal L1 step (issue 14, another
-# branch), their plain rule's mini-batch and one-row steps still take L1's
-# subgradient where the sparse ones take the prox: strict, so that the mark
-# goes once they agree.
-PROX_PENDING = pytest.mark.xfail(strict=True, reason="the dense kernels still take L1's subgradient")
 
 
 def _data(n_samples=40, n_features=6, density=0.4, seed=0):
@@ -56,13 +51,8 @@ def _fit_both(X, y, **params):
     return dense, sparse
 
 
-def _marks(solver, penalty, rule):
-    sparse_prox = solver != "batch" and rule == "plain" and penalty in ("l1", "elasticnet")
-    return [PROX_PENDING] if sparse_prox else []
-
-
 FIXED_CASES = [
-    pytest.param(solver, loss, penalty, rule, marks=_marks(solver, penalty, rule))
+    (solver, loss, penalty, rule)
     for solver in SOLVERS for loss in LOSSES for penalty in PENALTIES for rule in RULE_CODES
 ]
 
@@ -76,7 +66,7 @@ def test_sparse_equals_dense_fixed_schedule(solver, loss, penalty, rule):
 
 
 AUTO_CASES = [
-    pytest.param(solver, penalty, rule, marks=_marks(solver, penalty, rule))
+    (solver, penalty, rule)
     for solver in SOLVERS for penalty in PENALTIES for rule in RULE_CODES
     if not (solver == "batch" and rule in ("adagrad", "rmsprop", "adam"))
 ]
