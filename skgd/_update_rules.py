@@ -164,8 +164,8 @@ def rule_scale(rule, s, corrections):
     1 for the plain rule, momentum and Nesterov; ``1 / (sqrt(s) + eps)`` for
     AdaGrad and RMSProp, and Adam's bias-corrected ``1 / (sqrt(s) * c_2 +
     eps)``. The L1 penalty's proximal step is scaled by it (see ``_kernels``),
-    so that a fixed point of the update is an optimum. Works on floats and,
-    on arrays of any namespace.
+    so that a fixed point of the update is an optimum. Compiled for floats;
+    its ``py_func`` works on arrays of any namespace.
     """
     if rule[0] == ADAM:
         return 1.0 / (_sqrt(s) * corrections[1] + rule[4])

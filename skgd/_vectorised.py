@@ -98,17 +98,21 @@ def batch_step(grad, grad_intercept, size, coef, intercept, fit_intercept, penal
             rule, rule_state[FIRST, :last], rule_state[SECOND, :last], root_t_grad, corrections
         )
         step = root_full @ u if root_full.shape[0] else root_diag * u
-        metric = root_diag**2 * rule_scale(rule, rule_state[SECOND, :last], corrections)
-    new = coef - eta * step
-    if l1_strength > 0.0:  # the proximal step of the L1 part, in the step's diagonal metric
-        new = soft_thresholds(new, (eta * l1_strength) * metric)
-    shift_change = shift @ (coef - new)  # the intercept follows the coefficients' actual change
-    coef[...] = new
+        metric = root_diag**2 * rule_scale.py_func(rule, rule_state[SECOND, :last], corrections)
+    coef -= eta * step
+    # The intercept follows the coefficients' actual change, L1's proximal
+    # step (in the step's diagonal metric) included; the step's part is
+    # taken from the step itself, which float32 on a device keeps exact.
+    proximal_change = 0.0
+    if l1_strength > 0.0:
+        proximal = soft_thresholds(coef, (eta * l1_strength) * metric)
+        proximal_change = shift @ (coef - proximal)
+        coef[...] = proximal
     if fit_intercept:
         u_c, rule_state[FIRST, last], rule_state[SECOND, last] = rule_update(
             rule, rule_state[FIRST, last], rule_state[SECOND, last], grad_intercept / size, corrections
         )
-        intercept = intercept + (shift_change - eta * u_c)
+        intercept = intercept + eta * (shift @ step - u_c) + proximal_change
     if average_from > 0 and t >= average_from:
         count = t - average_from + 1
         rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
