@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._losses import loss_derivative, loss_value
+from ._losses import loss_derivative, loss_value, loss_values
 from ._penalties import penalty_derivative, soft_threshold
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
@@ -309,8 +309,13 @@ def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
 
     Model ``m`` has coefficients ``coefs[m]`` and intercept ``intercepts[m]``;
     each row is read once for all of them. Blocks of :data:`BLOCK_ROWS` rows
-    are summed apart and added in order, as in :func:`batch_epoch`.
+    are summed apart and added in order, as in :func:`batch_epoch`. Data of
+    fewer than :data:`PARALLEL_MIN_VALUES` values is summed in NumPy
+    instead, which a first fit on small data need not compile (half a
+    second) and which costs little there.
     """
+    if not _parallel(rows, X):
+        return _small_loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss)
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, coefs.shape[0]))
 
@@ -319,6 +324,12 @@ def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
 
     run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
     return sums.sum(axis=0)
+
+
+def _small_loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
+    """:func:`loss_sums` in NumPy: ``einsum``, not BLAS, so that the sums do not depend on the thread count."""
+    predictions = np.einsum("ij,mj->im", X[rows], coefs) + intercepts
+    return np.einsum("i,im->m", sample_weight[rows], loss_values(loss[0], predictions, y[rows][:, None], loss[1]))
 
 
 def _parallel(rows, X):
