@@ -223,17 +223,21 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         # while, taking cores from the first epochs of the parallel batch pass.
         target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
                         + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+    # Divergence is judged against the starting model's objective too (a
+    # warm start's), not against the first epoch's, which may have exploded.
+    reference = max(target_scale, _sampled_objective(X, y, sample_weight, rows, state.coef, state.intercept,
+                                                     settings))
     started = time.perf_counter()
     stopped_by = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation,
-                      target_scale, path, callbacks)
+                      reference, path, callbacks)
     if settings.verbose and stopped_by:
         print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     if not (settings.schedule_name == "auto" and stop_early):  # else every model was measured
-        _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale)
+        _check_final_coefficients(X, y, sample_weight, rows, state, settings, reference)
     return stopped_by is not None
 
 
-def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, target_scale,
+def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, reference,
          path, callbacks):
     """The epochs; returns what stopped them early ("Convergence", "Stopped by a callback"), or None."""
     n_samples = X.shape[0] if rows is None else rows.shape[0]
@@ -284,7 +288,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             objective, iterate_objective = float(objective), float(iterate_objective)
         else:
             iterate_objective, averaged = objective, average_from and t >= average_from
-        _check_divergence(iterate_objective, coef, intercept, state, settings, target_scale)
+        _check_divergence(iterate_objective, coef, intercept, state, settings, reference)
         restarted = settings.restart and bool(state.loss_curve) and iterate_objective > state.loss_curve[-1]
         if restarted:
             state.rule_state[FIRST, ...] = 0.0
@@ -676,28 +680,31 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
     return True
 
 
-def _check_final_coefficients(X, y, sample_weight, rows, state, settings, target_scale):
+def _check_final_coefficients(X, y, sample_weight, rows, state, settings, reference):
     """Divergence check of the coefficients the last epoch left.
 
     Epoch objectives are measured before each update, so the last update is
     checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
     """
+    objective = _sampled_objective(X, y, sample_weight, rows, state.coef, state.intercept, settings)
+    _check_divergence(objective, state.coef, state.intercept, state, settings, reference)
+
+
+def _sampled_objective(X, y, sample_weight, rows, coef, intercept, settings):
+    """The objective of a model on at most ``FINAL_CHECK_ROWS`` training rows (the first ones)."""
     if is_device_array(X):
         checked = device_rows(np.arange(min(FINAL_CHECK_ROWS, X.shape[0])) if rows is None
                               else rows[:FINAL_CHECK_ROWS], X)
-        loss_sum = float(_vectorised.loss_sums(X, y, sample_weight, checked, state.coef[None, :], state.intercept,
+        loss_sum = float(_vectorised.loss_sums(X, y, sample_weight, checked, coef[None, :], intercept,
                                                settings.loss)[0])
-        objective = loss_sum / checked.shape[0] + penalty_value(state.coef, *settings.penalty)
-        _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
-        return
+        return loss_sum / checked.shape[0] + penalty_value(coef, *settings.penalty)
     rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
     if _on_blocks(X):
         y, sample_weight = X.y, X.weights
     y_checked = y[rows]
     loss_sum = _loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
-                          state.coef[None, :], np.array([state.intercept]), settings.loss)[0]
-    objective = loss_sum / y_checked.shape[0] + penalty_value(state.coef, *settings.penalty)
-    _check_divergence(objective, state.coef, state.intercept, state, settings, target_scale)
+                          coef[None, :], np.array([intercept]), settings.loss)[0]
+    return loss_sum / y_checked.shape[0] + penalty_value(coef, *settings.penalty)
 
 
 def _loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
@@ -707,13 +714,13 @@ def _loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
     return loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss)
 
 
-def _check_divergence(objective, coef, intercept, state, settings, target_scale):
+def _check_divergence(objective, coef, intercept, state, settings, reference):
     """Raise if the objective is non-finite or has exploded.
 
-    Exploding means exceeding ``DIVERGENCE_FACTOR`` times the larger of the
-    run's first objective and the scale of the targets (``mean(y**2 + |y|)``).
+    Exploding means exceeding ``DIVERGENCE_FACTOR`` times ``reference``,
+    the larger of the scale of the targets (``mean(y**2 + |y|)``) and the
+    starting model's objective (see :func:`run_epochs`).
     """
-    reference = max(state.loss_curve[0] if state.loss_curve else objective, target_scale)
     exploding = objective / DIVERGENCE_FACTOR > max(reference, np.finfo(float).tiny)
     if np.isfinite(objective) and np.isfinite(float(intercept)) and all_finite(coef) and not exploding:
         return

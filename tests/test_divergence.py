@@ -145,3 +145,16 @@ def test_batch_divergence_in_last_epoch_is_not_published(how):
             else:
                 model.fit(X, y)
     assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_blow_up_within_the_first_epoch_is_caught(solver):
+    # The first epoch's objective already includes the blow-up: divergence is
+    # judged against the starting model's objective and the targets' scale.
+    X = np.random.RandomState(0).uniform(1, 2, (20, 2)) * 1e15
+    y = np.ones(20)
+    model = GDRegressor(solver=solver, loss="absolute_error", learning_rate="constant", eta0=0.1,
+                        max_iter=1, tol=None, random_state=0)
+    with pytest.raises(ValueError, match="diverged"):
+        model.fit(X, y)
+    assert not hasattr(model, "coef_")
