@@ -37,7 +37,6 @@ and may stop the loop.
 
 import time
 from dataclasses import dataclass, field
-from functools import partial
 
 import numpy as np
 
@@ -208,70 +207,184 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         Whether the stopping rule, or a callback, ended the loop before
         ``max_epochs``.
     """
-    if _on_blocks(X):
-        target_scale = X.target_scale()
-    elif is_device_array(y):
+    passes = Passes(X, y, sample_weight, rows, settings, state.rng)
+    run = epochs(passes, y, sample_weight, state, settings, max_epochs, stop_early, validation, path)
+    return drive([run], passes, callbacks, state)[0]
+
+
+def drive(runs, passes, callbacks, model):
+    """Advance the generators of :func:`epochs` together, serving their passes over the rows; returns their results.
+
+    Each run asks for one thing at a time. The passes asked for at once
+    are served together (one pass over the rows for all of them, see
+    :class:`Passes`). A run at the start or the end of an epoch
+    (``("begin",)``, ``("end",)``) waits until every run is: the callbacks
+    are then told of the epoch of ``model`` once, and their decision to
+    stop sent to all, so that the runs go through their epochs together
+    (one row order for all).
+    """
+    results = [None] * len(runs)
+    pending = {}
+
+    def advance(index, answer):
+        try:
+            pending[index] = runs[index].send(answer)
+        except StopIteration as finished:
+            results[index] = finished.value
+            pending.pop(index, None)
+
+    for index in range(len(runs)):
+        advance(index, None)
+    while pending:
+        kinds = {request[0] for request in pending.values()}
+        answers = {}
+        if kinds <= {"begin", "end"}:  # every run is between two epochs
+            kind = "end" if "end" in kinds else "begin"
+            if kind == "end":
+                answer = callbacks is not None and callbacks.epoch_end(model)
+            elif callbacks is not None:
+                answer = callbacks.epoch_begin(model)
+            answers = {index: answer if kind == "end" else None
+                       for index, request in pending.items() if request[0] == kind}
+        for kind in sorted(kinds - {"begin", "end"}):
+            group = {index: request for index, request in pending.items() if request[0] == kind}
+            answers.update(passes.serve(kind, group))
+        for index, answer in answers.items():
+            advance(index, answer)
+    return results
+
+
+class Passes:
+    """The passes over the training rows that a run of :func:`epochs` asks for, for one target.
+
+    ``serve(kind, requests)`` answers requests of one kind, a dict from run
+    to request: ``("epoch", state, coef, schedule, average_from, updates)``
+    (one epoch of updates on ``coef``, in place; answered with the kernel's
+    ``(loss_sum, intercept, t, rule_count)``), ``("gradient", coef,
+    intercept, shift)`` (the full-batch block sums at a model) and
+    ``("losses", coefs, intercepts)`` (the loss sums of models). The rows
+    are visited in a new random order each epoch when shuffling (drawn
+    from ``rng``), else in memory order. ``_targets.TargetPasses`` serves
+    several targets in one pass.
+    """
+
+    def __init__(self, X, y, sample_weight, rows, settings, rng):
+        self.X, self.y, self.sample_weight, self.settings, self.rng = X, y, sample_weight, settings, rng
+        self.n_samples = X.shape[0] if rows is None else rows.shape[0]
+        # rows on blocks have no indices: they keep their rows, and draw their own order (see _dask.epoch_order)
+        self.on_blocks = _on_blocks(X)
+        # arrays of another namespace: all rows in memory order (None), or the training rows on the device
+        self.on_device = is_device_array(X)
+        if self.on_device:
+            self.rows = None if rows is None else device_rows(rows, X)
+        else:
+            self.rows = None if self.on_blocks else np.arange(self.n_samples) if rows is None else rows
+        self.given_rows = rows
+        self.batch_size = min(settings.batch_size, self.n_samples)
+        # A full batch's gradient is a sum: memory order is fastest.
+        self.shuffle = settings.shuffle and self.batch_size < self.n_samples and not self.on_blocks
+        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or self.on_blocks or self.on_device  # not lazy
+        self.full_batch = one_pass and self.batch_size == self.n_samples
+
+    def order(self):
+        """The order of the rows in the next epoch (None for rows on blocks)."""
+        if not self.shuffle:
+            return self.rows
+        permutation = self.rng.permutation(self.n_samples)
+        order = permutation if self.given_rows is None else self.given_rows[permutation]
+        return device_rows(order, self.X) if self.on_device else order
+
+    def serve(self, kind, requests):
+        if kind == "epoch":
+            order = self.order()
+            return {index: _epoch(self.X, self.y, self.sample_weight, order, self.batch_size, coef, state,
+                                  self.settings, schedule, average_from, updates)
+                    for index, (_, state, coef, schedule, average_from, updates) in requests.items()}
+        if kind == "gradient":
+            return {index: self._gradient_sums(*request[1:]) for index, request in requests.items()}
+        return {index: self._loss_sums(*request[1:]) for index, request in requests.items()}
+
+    def _gradient_sums(self, coef, intercept, shift):
+        X, y, weights, rows, loss = self.X, self.y, self.sample_weight, self.rows, self.settings.loss
+        if self.on_device:
+            return _vectorised.gradient_sums(X, y, weights, slice(None) if rows is None else rows, coef, intercept,
+                                             loss, shift)
+        if self.on_blocks:
+            return X.sums(coef, intercept, loss, shift)
+        if is_sparse(X):
+            return X.batch_sums(y, weights, rows, coef, intercept, loss, shift)
+        return batch_sums(X, y, weights, rows, coef, intercept, loss, shift)
+
+    def _loss_sums(self, coefs, intercepts):
+        X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
+        if self.on_device:
+            return to_numpy(_vectorised.loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss))
+        if self.on_blocks:
+            return X.loss_sums(coefs, intercepts, self.settings.loss)
+        if isinstance(X, np.ndarray) or is_sparse(X):
+            return _loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
+        return sum(
+            loss_sums(X[part], y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
+                      self.settings.loss)
+            for part in X.chunks(rows, 1)
+        )
+
+
+def target_scale(y, sample_weight, rows):
+    """The scale of the targets, ``mean(s * (y**2 + |y|))`` over the training rows, for the divergence test."""
+    if is_device_array(y):
         xp = namespace(y)
         if rows is None:
             y_train, weight_train = y, sample_weight
         else:
             y_train, weight_train = xp.take(y, device_rows(rows, y)), xp.take(sample_weight, device_rows(rows, y))
-        target_scale = float(xp.sum(weight_train * (y_train * y_train + xp.abs(y_train)))) / y_train.shape[0]
-    else:
-        y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
-        # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
-        # while, taking cores from the first epochs of the parallel batch pass.
-        target_scale = (np.einsum("i,i,i->", weight_train, y_train, y_train)
-                        + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+        return float(xp.sum(weight_train * (y_train * y_train + xp.abs(y_train)))) / y_train.shape[0]
+    y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
+    # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
+    # while, taking cores from the first epochs of the parallel batch pass.
+    return (np.einsum("i,i,i->", weight_train, y_train, y_train)
+            + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+
+
+def epochs(passes, y, sample_weight, state, settings, max_epochs, stop_early, validation, path):
+    """A generator training ``state`` (one target, ``y``) as :func:`run_epochs` describes, asking ``passes`` for its passes.
+
+    It yields its requests (see :class:`Passes`), ``("begin",)`` at the
+    start of each epoch and ``("end",)`` at its end (answered True if a
+    callback stops training), and
+    returns whether the stopping rule, or a callback, ended it.
+    """
+    scale = passes.X.target_scale() if passes.on_blocks else target_scale(y, sample_weight, passes.given_rows)
     # Divergence is judged against the starting model's objective too (a
     # warm start's), not against the first epoch's, which may have exploded.
-    reference = max(target_scale, _sampled_objective(X, y, sample_weight, rows, state.coef, state.intercept,
-                                                     settings))
+    reference = max(scale, _sampled_objective(passes.X, y, sample_weight, passes.given_rows, state.coef,
+                                              state.intercept, settings))
     started = time.perf_counter()
-    stopped_by = _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation,
-                      reference, path, callbacks)
+    stopped_by = yield from _run(passes, state, settings, max_epochs, stop_early, validation, reference, path)
     if settings.verbose and stopped_by:
         print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     if not (settings.schedule_name == "auto" and stop_early):  # else every model was measured
-        _check_final_coefficients(X, y, sample_weight, rows, state, settings, reference)
+        _check_final_coefficients(passes.X, y, sample_weight, passes.given_rows, state, settings, reference)
     return stopped_by is not None
 
 
-def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, validation, reference,
-         path, callbacks):
+def _run(passes, state, settings, max_epochs, stop_early, validation, reference, path):
     """The epochs; returns what stopped them early ("Convergence", "Stopped by a callback"), or None."""
-    n_samples = X.shape[0] if rows is None else rows.shape[0]
-    batch_size = min(settings.batch_size, n_samples)
-    # A full batch's gradient is a sum: memory order is fastest.
-    shuffle = settings.shuffle and batch_size < n_samples
-    on_device = is_device_array(X)
-    if _on_blocks(X):  # blocks keep their rows, and draw their own order (see _dask.epoch_order)
-        order = None
-    elif not shuffle:
-        order = (None if on_device else np.arange(n_samples)) if rows is None else rows
-        if on_device and rows is not None:
-            order = device_rows(rows, X)
+    n_samples, batch_size = passes.n_samples, passes.batch_size
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
     if settings.schedule_name == "auto" and stop_early:
-        all_rows = None if _on_blocks(X) else np.arange(n_samples) if rows is None else rows
-        judge = Judge(X, y, sample_weight, all_rows, settings,
+        judge = Judge(passes, settings,
                       # a running mean has no exact zeros: no averaging with L1
                       averaging=not settings.average_from and batch_size < n_samples and not settings.penalty[0])
-        judge.start(state)
+        yield from judge.start(state)
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
         started = time.perf_counter()
-        if shuffle and not _on_blocks(X):
-            permutation = state.rng.permutation(n_samples)
-            order = permutation if rows is None else rows[permutation]
-            if on_device:
-                order = device_rows(order, X)
+        yield ("begin",)
         coef = copied(state.coef)
         schedule = (settings.schedule[0], state.eta, *settings.schedule[2:])
         average_from = _average_from(state, settings, judge)
-        if callbacks is not None:
-            callbacks.epoch_begin(state)
         updates = None
         if path is not None and path.every_update:
             updates = path.new_rows(-(-n_samples // batch_size))
@@ -279,12 +392,11 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             intercept, t, rule_count = judge.batch_step(coef, state, settings, schedule, average_from, updates)
         else:
             penalty = penalty_value(coef, *settings.penalty)  # at the epoch's start
-            loss_sum, intercept, t, rule_count = _epoch(
-                X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates
-            )
+            loss_sum, intercept, t, rule_count = yield ("epoch", state, coef, schedule, average_from, updates)
             objective = float(loss_sum) / n_samples + penalty
         if judge is not None:
-            objective, iterate_objective, averaged = judge.measure(coef, intercept, state, average_from, t)
+            objective, iterate_objective, averaged = yield from judge.measure(coef, intercept, state,
+                                                                              average_from, t)
             objective, iterate_objective = float(objective), float(iterate_objective)
         else:
             iterate_objective, averaged = objective, average_from and t >= average_from
@@ -301,7 +413,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             path.add(coef, intercept)
         if restarted and judge is not None and state.best_coef is not None:
             # back to the best model, from where the velocity starts afresh
-            state.coef, state.intercept = judge.restart_at(state)
+            state.coef, state.intercept = yield from judge.restart_at(state)
         if validation is not None:
             model_coef, model_intercept = state.model()
             score = validation.score(model_coef, model_intercept)
@@ -328,7 +440,7 @@ def _run(X, y, sample_weight, rows, state, settings, max_epochs, stop_early, val
             stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
             _report(state, settings, time.perf_counter() - started, restarted, eta)
-        if callbacks is not None and callbacks.epoch_end(state) and not stop and state.n_iter < last_epoch:
+        if (yield ("end",)) and not stop and state.n_iter < last_epoch:
             return "Stopped by a callback"
         if stop:
             return "Convergence"
@@ -447,26 +559,25 @@ class Judge:
     Moulines, 2013).
     """
 
-    def __init__(self, X, y, sample_weight, rows, settings, averaging):
-        self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
-        self.n_rows = X.shape[0] if rows is None else rows.shape[0]  # rows on blocks have no indices
+    def __init__(self, passes, settings, averaging):
+        self.n_rows = passes.n_samples
         self.settings = settings
-        self.on_device = is_device_array(X)
-        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or _on_blocks(X) or self.on_device  # not lazy
-        self.full_batch = one_pass and min(settings.batch_size, self.n_rows) == self.n_rows
-        if self.on_device:  # all rows in memory order, or the training rows on the device
-            self.rows = None if self.n_rows == X.shape[0] else device_rows(rows, X)
+        self.on_device = passes.on_device
+        self.full_batch = passes.full_batch
         self.averaging = averaging and not self.full_batch
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
+
+    # The methods that measure are generators: they yield their passes over
+    # the rows (see Passes), which the driver serves.
 
     def start(self, state):
         """Measure the starting model: the first best model (as for a strong L1 penalty, whose optimum may be 0)."""
         coef, intercept = state.model()
         if self.full_batch:
-            objective = self._gradient_pass(state.coef, state.intercept, state.preconditioner)
+            objective = yield from self._gradient_pass(state.coef, state.intercept, state.preconditioner)
         else:
-            objective = self._objectives([coef], [intercept])[0]
+            objective = (yield from self._objectives([coef], [intercept]))[0]
         state.best_loss = float(objective)
         state.best_coef, state.best_intercept = copied(coef), intercept
 
@@ -494,23 +605,23 @@ class Judge:
         """The best model's coefficients and intercept, as a new iterate (measured again for ``'batch'``)."""
         coef, intercept = copied(state.best_coef), state.best_intercept
         if self.full_batch:
-            self._gradient_pass(coef, intercept, state.preconditioner)
+            yield from self._gradient_pass(coef, intercept, state.preconditioner)
         return coef, intercept
 
     def measure(self, coef, intercept, state, average_from, t):
         """The epoch's model objective, its iterate's objective, and whether the iterates are being averaged."""
         state.iterate_is_model = False
         if self.full_batch:
-            objective = self._gradient_pass(coef, intercept, state.preconditioner)
+            objective = yield from self._gradient_pass(coef, intercept, state.preconditioner)
             if average_from and t >= average_from:  # the user's averaging: the model is the mean
                 average = state.rule_state[AVERAGE, ...]
-                objective = self._objectives([average[:-1]], [average[-1]])[0]
+                objective = (yield from self._objectives([average[:-1]], [average[-1]]))[0]
             return objective, objective, bool(average_from and t >= average_from)
         if not (average_from and t >= average_from):
-            objective = self._objectives([coef], [intercept])[0]
+            objective = (yield from self._objectives([coef], [intercept]))[0]
             return objective, objective, False
         average = state.rule_state[AVERAGE, ...]
-        iterate, mean = self._objectives([coef, average[:-1]], [intercept, average[-1]])
+        iterate, mean = yield from self._objectives([coef, average[:-1]], [intercept, average[-1]])
         if not self.averaging:  # the user's averaging: the model is the mean
             return mean, iterate, True
         state.iterate_is_model = iterate < mean
@@ -524,19 +635,11 @@ class Judge:
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
-        if self.on_device:
-            rows = slice(None) if self.rows is None else self.rows
-            self.gradient = _vectorised.gradient_sums(self.X, self.y, self.sample_weight, rows, coef, intercept,
-                                                      self.settings.loss, preconditioner.shift)
+        self.gradient = yield ("gradient", coef, intercept, preconditioner.shift)
+        if self.on_device:  # (gradient, intercept's gradient, loss) sums
             loss_sum = float(self.gradient[2])
             self.gradient = self.gradient[:2]
             return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
-        if _on_blocks(self.X):
-            self.gradient = self.X.sums(coef, intercept, self.settings.loss, preconditioner.shift)
-        else:
-            kernel = self.X.batch_sums if is_sparse(self.X) else partial(batch_sums, self.X)
-            self.gradient = kernel(self.y, self.sample_weight, self.rows, coef, intercept, self.settings.loss,
-                                   preconditioner.shift)
         n_features = coef.shape[0]
         loss_sum = self.gradient[:, n_features + 1].sum()
         return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
@@ -544,25 +647,14 @@ class Judge:
     def _objectives(self, coefs, intercepts):
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
         if self.on_device:
-            xp = namespace(self.X)
+            xp = namespace(coefs[0])
             stacked = xp.stack(coefs)
             intercepts_array = xp.stack([xp.asarray(i, dtype=stacked.dtype, device=xp_device(stacked))
                                          for i in intercepts])
-            sums = to_numpy(_vectorised.loss_sums(self.X, self.y, self.sample_weight, self.rows, stacked,
-                                                  intercepts_array, self.settings.loss))
-            return sums / self.n_rows + np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
-        coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
-        X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
-        if _on_blocks(X):
-            sums = X.loss_sums(coefs, intercepts, self.settings.loss)
-        elif isinstance(X, np.ndarray) or is_sparse(X):
-            sums = _loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
+            sums = yield ("losses", stacked, intercepts_array)
         else:
-            sums = sum(
-                loss_sums(X[part], y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
-                          self.settings.loss)
-                for part in X.chunks(rows, 1)
-            )
+            coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
+            sums = yield ("losses", coefs, intercepts)
         penalties = np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
         return sums / self.n_rows + penalties
 
