@@ -51,13 +51,16 @@ def published(coef, intercept, dtype):
 
     float32 data gives a float32 ``coef_`` and intercept (``np.float32``),
     as in ``LinearRegression``; float64 data a float64 ``coef_`` and a
-    Python ``float`` intercept.
+    Python ``float`` intercept. The intercepts of several targets stay an
+    array, of ``dtype``.
     """
+    if np.ndim(intercept):
+        intercept = np.asarray(intercept, dtype=np.float64)
     if dtype == np.float64:
-        return coef, float(intercept)
+        return coef, intercept if np.ndim(intercept) else float(intercept)
     with np.errstate(over="ignore"):
-        coef, intercept = coef.astype(dtype), dtype.type(intercept)
-    if not (np.all(np.isfinite(coef)) and np.isfinite(intercept)):
+        coef, intercept = coef.astype(dtype), np.asarray(intercept).astype(dtype)[()]
+    if not (np.all(np.isfinite(coef)) and np.all(np.isfinite(intercept))):
         raise ValueError(
             f"The fitted coefficients exceed the range of {dtype} (up to {np.finfo(dtype).max:.3g}): "
             "fit on float64 data (X.astype(np.float64)), or scale the features (e.g. StandardScaler)."

@@ -25,7 +25,7 @@ from ._dask import is_dask
 from ._dask import predict as dask_predict
 from ._dask import score as dask_score
 from ._dask import validate_training_data as dask_training_data
-from ._engine import Path, Settings, TrainingState, Validation, restore_best, run_epochs
+from ._engine import Settings, TrainingState, Validation, restore_best
 from ._features import RAW_FEATURES, RotatedFeatures
 from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
 from ._parallel import one_blas_thread
@@ -33,6 +33,10 @@ from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._schedules import SCHEDULE_CODES, optimal_t0
 from ._sparse import SPARSE_FORMATS, linear_predictions
+from ._targets import (
+    TargetStates, check_same_targets, new_paths, published_paths, target_inits, target_predictions, targets_of,
+    train,
+)
 from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state, rule_tuple
 
 AUTO_BATCH_SIZE = 200
@@ -40,8 +44,6 @@ AUTO_BATCH_SIZE = 200
 # multiplied by this, as averaged SGD converges for steps up to about half
 # the largest stable one.
 AVERAGING_NOISE_FACTOR = 2.0
-# Rows of a recorded path converted to the units of coef_ at a time.
-PATH_CHUNK_ROWS = 4096
 # 'auto' step of the adaptive rules, as a share of the spread of y (in the
 # preconditioned coordinates, coefficients are of that size). Each of their
 # first steps moves every coordinate by about eta; AdaGrad's steps then
@@ -450,15 +452,17 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         if held_out is not None:
             validation = Validation(state.features.design(take_rows(X, held_out), lazy=True),
                                     take_rows(y, held_out), take_rows(weights, held_out))
-            state.validation_scores = []
+            for target_state in targets_of(state):
+                target_state.validation_scores = []
         settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_snapshot)
-        stopped = run_epochs(
+        stopped = train(
             design, y, weights, state, settings, self.max_iter, stop_early=True,
             validation=validation, rows=rows, path=path, callbacks=callbacks,
         )
-        restore_best(state, settings, validation is not None)
+        for target_state in targets_of(state):
+            restore_best(target_state, settings, validation is not None)
         if not stopped and self.tol is not None:
             warnings.warn(
                 f"Maximum number of epochs ({self.max_iter}) reached and the "
@@ -507,24 +511,34 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                                         dtype=numpy_dtype(X))
             if is_device_array(X):
                 state = moved_to(state, X)
-        elif self.learning_rate == "auto":
+        else:
+            check_same_targets(state, y)
+        if not first_call and self.learning_rate == "auto":
             # Refresh from the moments of all rows seen; keep the divisions.
-            divisions = state.eta / state.base_eta
-            state.preconditioner, state.moments, state.base_eta, _ = self._auto_start(
-                *host_view(design, y, weights), state.rng, streaming=True, moments=state.moments
+            host_design, host_y, host_weights = host_view(design, y, weights)
+            preconditioner, moments = self._auto_preconditioner(
+                host_design, host_weights, state.rng, streaming=True, moments=state.moments
             )
-            if is_device_array(X):
-                state.preconditioner = moved_preconditioner(state.preconditioner, X)
-            state.eta = state.base_eta * divisions
-        elif self.learning_rate != "adaptive":
-            state.eta = state.base_eta = float(self.eta0)  # as set now
-        if not first_call and state.rule_code != RULE_CODES[self.optimizer]:
-            # another rule from now on: its state starts afresh (the average carries on)
-            state.rule_state[FIRST:SECOND + 1, ...] = 0.0
-            state.rule_count, state.rule_code = 0, RULE_CODES[self.optimizer]
+            for target, target_state in enumerate(targets_of(state)):
+                divisions = target_state.eta / target_state.base_eta
+                target_state.moments = moments
+                target_state.preconditioner = (moved_preconditioner(preconditioner, X) if is_device_array(X)
+                                               else preconditioner)
+                target_state.base_eta, _ = self._auto_step(
+                    host_design, preconditioner, host_y if host_y.ndim == 1 else host_y[:, target], host_weights,
+                    streaming=True,
+                )
+                target_state.eta = target_state.base_eta * divisions
+        for target_state in targets_of(state) if not first_call else ():
+            if self.learning_rate not in ("auto", "adaptive"):
+                target_state.eta = target_state.base_eta = float(self.eta0)  # as set now
+            if target_state.rule_code != RULE_CODES[self.optimizer]:
+                # another rule from now on: its state starts afresh (the average carries on)
+                target_state.rule_state[FIRST:SECOND + 1, ...] = 0.0
+                target_state.rule_count, target_state.rule_code = 0, RULE_CODES[self.optimizer]
         path = self._new_path(state, continuing=getattr(self, "coef_path_", None) is not None)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_snapshot)
-        run_epochs(
+        train(
             design, y, weights, state, self._settings(X.shape[0]),
             1, stop_early=False, path=path, callbacks=callbacks,
         )
@@ -542,8 +556,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted values, float32 if both ``X`` and ``coef_`` are, else
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values (one column per target for a model fitted to a
+            2-D ``y``), float32 if both ``X`` and ``coef_`` are, else
             float64.
         """
         check_is_fitted(self)
@@ -557,13 +572,15 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             return xp.astype(X, dtype) @ xp.astype(self.coef_, dtype) + xp.astype(self.intercept_, dtype)
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))
-        return predictions(linear_predictions(X, float64_coef(self.coef_), float(self.intercept_)), X, self.coef_)
+        return predictions(target_predictions(lambda coef, intercept: linear_predictions(X, coef, intercept),
+                                              self.coef_, self.intercept_), X, self.coef_)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         # arrays of any Array API namespace, on their device (see _array_api); not one row at a time
         tags.array_api_support = self.solver != "sgd"
+        tags.target_tags.multi_output = True  # a 2-D y fits one model per column
         return tags
 
     def score(self, X, y, sample_weight=None):
@@ -623,7 +640,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             return validated_training_data(self, X, y, sample_weight, reset)
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
-            reset=reset,
+            multi_output=True, reset=reset,
         )
         # y given as strings is converted only now: check it again as numbers
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
@@ -729,36 +746,65 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         ``X`` is the design of ``features``, trained on its ``rows`` (None for
         all); ``weights`` are the sample weights normalised to mean 1 over them.
         ``init`` is ``fit``'s ``(coef_init, intercept_init)``; ``dtype`` that
-        of the training data, which the published model takes.
+        of the training data, which the published model takes. For a 2-D
+        ``y``, the :class:`~skgd._targets.TargetStates` of its columns, which
+        share the ``'auto'`` preconditioner (that of ``X``).
+        """
+        auto = None
+        if self.learning_rate == "auto":
+            auto = self._auto_preconditioner(X, weights, rng, streaming=streaming, rows=rows, rotatable=not streaming)
+        if y.ndim == 1:
+            previous = (self.coef_, self.intercept_, self._state) if warm else None
+            return self._target_state(X, y, weights, rng, features, auto, streaming, rows, init, dtype, previous)
+        n_targets, n_features = y.shape[1], X.shape[1]
+        if warm and self.coef_.shape != (n_targets, n_features):
+            raise ValueError(
+                f"warm_start=True needs the previous solution's shape: coef_ has shape {self.coef_.shape} "
+                f"but this data gives {(n_targets, n_features)}. Set warm_start=False to start afresh."
+            )
+        inits = target_inits(*init, n_targets, n_features)
+        return TargetStates([
+            self._target_state(
+                X, y[:, target], weights, rng, features, auto, streaming, rows, inits[target], dtype,
+                (self.coef_[target], self.intercept_[target], self._state.states[target]) if warm else None,
+            )
+            for target in range(n_targets)
+        ])
+
+    def _target_state(self, X, y, weights, rng, features, auto, streaming, rows, init, dtype, previous):
+        """The starting state for the target ``y`` (1-D); ``auto`` is the preconditioner and moments of ``'auto'``.
+
+        ``previous`` is the ``(coef_, intercept_, state)`` a warm start
+        continues, or None.
         """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
         intercept = 0.0
         moments = None
         rule_state, rule_count = new_state(n_features + 1), 0
-        if self.learning_rate == "auto":
-            preconditioner, moments, eta, centre = self._auto_start(
-                X, y, weights, rng, streaming=streaming, rows=rows, rotatable=not streaming
-            )
+        if auto is not None:
+            preconditioner, moments = auto
+            eta, centre = self._auto_step(X, preconditioner, y, weights, streaming, rows)
             if self.fit_intercept:
                 intercept = centre
         else:
             preconditioner = Preconditioner.identity(n_features)
             eta = float(self.eta0)
         coef_init, intercept_init = _checked_init(*init, n_features, type(self).__name__)
-        if warm:
-            if self.coef_.shape != coef.shape:
+        if previous is not None:
+            previous_coef, previous_intercept, previous_state = previous
+            if previous_coef.shape != coef.shape:
                 raise ValueError(
                     f"warm_start=True needs the previous solution's shape: coef_ has "
-                    f"shape {self.coef_.shape} but this data gives {coef.shape[0]} "
+                    f"shape {previous_coef.shape} but this data gives {coef.shape[0]} "
                     "coefficients. Set warm_start=False to start afresh."
                 )
             # fit's explicit starting point wins over the previous solution
-            coef_init = float64_coef(self.coef_) if coef_init is None else coef_init
-            intercept_init = float(self.intercept_) if intercept_init is None else intercept_init
-            if self._state.rule_code == RULE_CODES[self.optimizer]:
+            coef_init = float64_coef(previous_coef) if coef_init is None else coef_init
+            intercept_init = float(previous_intercept) if intercept_init is None else intercept_init
+            if previous_state.rule_code == RULE_CODES[self.optimizer]:
                 # The rule's state carries on; averaging starts afresh.
-                rule_state, rule_count = copied(self._state.rule_state), self._state.rule_count
+                rule_state, rule_count = copied(previous_state.rule_state), previous_state.rule_count
                 rule_state[AVERAGE, ...] = 0.0
         if intercept_init is None and coef_init is not None and self.learning_rate == "auto":
             # the centred intercept stays at its default start, the centre of y
@@ -772,8 +818,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             rule_code=RULE_CODES[self.optimizer], moments=moments, features=features, dtype=dtype,
         )
 
-    def _auto_start(self, X, y, weights, rng, streaming, moments=None, rows=None, rotatable=False):
-        """Preconditioner, moments, step and starting intercept of ``'auto'``.
+    def _auto_preconditioner(self, X, weights, rng, streaming, moments=None, rows=None, rotatable=False):
+        """Preconditioner and moments of ``'auto'``, which depend on ``X`` alone.
 
         ``weights`` are the sample weights normalised to mean 1 over the
         training ``rows`` of ``X`` (None for all). ``streaming`` for
@@ -786,7 +832,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         l1_strength, l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
         batch_size = self._batch_size(n_samples)
         with one_blas_thread():  # the statistics must not depend on the thread count
-            preconditioner, moments = Preconditioner.from_data(
+            return Preconditioner.from_data(
                 X, weights, self.fit_intercept, l2_strength, batch_size, rng,
                 streaming=streaming, moments=moments, rows=rows,
                 # a device's design is never rotated (that would be a rotated copy of X)
@@ -794,6 +840,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                            and not isinstance(X, HostRows)),
                 diagonal=l1_strength > 0,
             )
+
+    def _auto_step(self, X, preconditioner, y, weights, streaming, rows=None):
+        """Step and starting intercept of ``'auto'`` for the target ``y`` (1-D) of ``X``, trained on its ``rows``."""
+        n_samples = y.shape[0] if rows is None else rows.shape[0]
+        batch_size = self._batch_size(n_samples)
         centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
         if not spread > 0:
             # y constant: the start fits it exactly, and nothing moves whatever
@@ -802,7 +853,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         if self.optimizer in ADAPTIVE_STEP_SHARES:
             # without an intercept, the coefficients must reach the size of y itself
             size = spread if self.fit_intercept else max(size, spread)
-            return preconditioner, moments, ADAPTIVE_STEP_SHARES[self.optimizer] * size, float(centre)
+            return ADAPTIVE_STEP_SHARES[self.optimizer] * size, float(centre)
         curvature = CURVATURE[self.loss]
         if curvature is None:
             curvature = 1.0 / spread
@@ -813,17 +864,14 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             noise_factor *= AVERAGING_NOISE_FACTOR
         # A chunk of a stream is a mini-batch of an unbounded training set.
         eta = preconditioner.step_size(curvature, batch_size, np.inf if streaming else n_samples, noise_factor)
-        return preconditioner, moments, eta, float(centre)
+        return eta, float(centre)
 
     def _new_path(self, state, continuing=False):
-        """The path to record (None without ``store_path``): after the published one, or from ``state``."""
+        """The path to record (None without ``store_path``; one per target for a 2-D ``y``), see ``_targets.new_paths``."""
         if self.store_path is None:
             return None
-        if continuing:
-            return Path(state.coef.shape[0], self.store_path == "step", self._path.points, len(self.intercept_path_))
-        path = Path(state.coef.shape[0], self.store_path == "step")
-        path.add(state.coef, state.intercept)
-        return path
+        earlier = self._path if continuing else None
+        return new_paths(state, self.store_path == "step", earlier, len(self.intercept_path_) if continuing else 0)
 
     def _model_attributes(self, state):
         """The fitted attributes a model needs to predict, for the model ``state`` holds."""
@@ -843,12 +891,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         vars(self).update(self._model_attributes(state))
         self.coef_path_, self.intercept_path_, self._path = None, None, None
         if path is not None:
-            points = path.points[:path.n_points]
-            # into the units of coef_, in place, a chunk of rows at a time
-            for start in range(path.n_earlier, path.n_points, PATH_CHUNK_ROWS):
-                chunk = points[start:start + PATH_CHUNK_ROWS]
-                chunk[:, :-1], chunk[:, -1] = state.features.to_raw(chunk[:, :-1], chunk[:, -1])
-            self.coef_path_, self.intercept_path_ = points[:, :-1], points[:, -1]
+            self.coef_path_, self.intercept_path_ = published_paths(path, state)
             if is_device_array(self.coef_):  # a copy, in the namespace and on the device of coef_
                 self.coef_path_, self.intercept_path_ = (on_device_of(self.coef_, self.coef_path_),
                                                          on_device_of(self.coef_, self.intercept_path_))
@@ -910,11 +953,12 @@ def _checked_init(coef_init, intercept_init, n_coef, name):
 
 def _rotate(state, X):
     """Descend on the design rotated by the eigenvectors of the full preconditioner; returns that design."""
-    rotation, state.preconditioner = state.preconditioner.rotated()
-    state.features = RotatedFeatures(state.features, rotation)
-    state.coef = state.coef @ rotation
-    state.moments = state.moments.rotated(rotation)
-    return state.features.design(X)
+    rotation, preconditioner = state.preconditioner.rotated()
+    features, moments = RotatedFeatures(state.features, rotation), state.moments.rotated(rotation)
+    for target_state in targets_of(state):
+        target_state.preconditioner, target_state.features, target_state.moments = preconditioner, features, moments
+        target_state.coef = target_state.coef @ rotation
+    return features.design(X)
 
 
 def _target_statistics(X, y, weights, rows, robust):

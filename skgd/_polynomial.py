@@ -8,13 +8,14 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._array_api import check_numpy_namespace
-from ._arrays import float64_coef, kernel_array, predictions
+from ._arrays import kernel_array, predictions
 from ._dask import is_dask
 from ._dask import predict as dask_predict
 from ._docstrings import entries, fill
 from ._features import PolynomialFeatureMap
 from ._linear import GDRegressor
 from ._sparse import SPARSE_FORMATS
+from ._targets import target_predictions
 
 
 class GDPolynomialRegressor(GDRegressor):
@@ -167,8 +168,9 @@ class GDPolynomialRegressor(GDRegressor):
 
         Returns
         -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted values, float32 if both ``X`` and ``coef_`` are, else
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+            Predicted values (one column per target for a model fitted to a
+            2-D ``y``), float32 if both ``X`` and ``coef_`` are, else
             float64.
         """
         check_is_fitted(self)
@@ -178,7 +180,8 @@ class GDPolynomialRegressor(GDRegressor):
         X = kernel_array(validate_data(self, X, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32],
                                        order="C", reset=False))
         monomials = self._state.features.unstandardised().design(X, lazy=True)
-        return predictions(monomials @ float64_coef(self.coef_) + float(self.intercept_), X, self.coef_)
+        values = target_predictions(lambda coef, intercept: monomials @ coef + intercept, self.coef_, self.intercept_)
+        return predictions(values, X, self.coef_)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the monomials, as ``PolynomialFeatures`` gives them.

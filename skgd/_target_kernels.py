@@ -1,0 +1,192 @@
+"""Kernels for several targets sharing ``X``: each row is read once for all of them.
+
+A multi-output fit is ``k`` independent problems on the same rows, one per
+column of ``Y``. These kernels do for models ``a = 0..k-1``, model ``a``
+fitted to column ``targets[a]`` of ``Y``, what the single-target kernels of
+``_kernels`` do for one: each row is read once, then each model's
+prediction, residual and gradient row follow from it. Each model has its own
+step (``etas``), update rule state and averaging start; the update count
+``t`` and the rule's count are shared (the targets train in step).
+
+Their reference is the single-target arithmetic itself: a model's updates
+are those of :func:`~skgd._kernels.minibatch_epoch_reference` on its column,
+to rounding (the tests hold them to it).
+"""
+
+import numpy as np
+from numba import njit
+
+from ._kernels import (
+    BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _parallel, _row_terms,
+)
+from ._losses import loss_value
+from ._parallel import run_over_blocks
+from ._prefetch import PREFETCH_DISTANCE, prefetch_row
+from ._schedules import AUTO, learning_rate
+from ._update_rules import AVERAGE, adam_corrections
+
+
+@njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
+def targets_minibatch_epoch(
+    X, Y, sample_weight, order, batch_size, coefs, intercepts, targets, fit_intercept,
+    loss, penalty, schedule, etas, preconditioner, t, rule, rule_states, rule_count, average_froms, paths,
+):
+    """One epoch of every model, in place on ``coefs``, ``intercepts`` and ``rule_states``.
+
+    Takes what :func:`~skgd._kernels.minibatch_epoch` does, with one row
+    per model in ``coefs`` (n_models, n_features), ``intercepts``,
+    ``etas`` (each model's ``eta0`` in ``schedule``), ``rule_states``
+    (n_models, 3, n_features + 1) and ``average_froms``; ``targets`` gives
+    each model's column of ``Y``. ``paths`` (n_updates, n_models,
+    n_features + 1) receives the models after each update, or has no rows.
+
+    Returns
+    -------
+    loss_sums : ndarray of shape (n_models,)
+        Each model's sum of weighted losses, each at the model before its update.
+    t, rule_count : int
+        Updates made after the epoch.
+    """
+    n_rows = order.shape[0]
+    n_models, n_features = coefs.shape
+    loss_code, epsilon = loss
+    shift = preconditioner[0]
+    _, _, beta_1, beta_2, _ = rule
+    grads = np.zeros((n_models, n_features))
+    grad_intercepts = np.zeros(n_models)
+    step = np.empty(n_features)
+    loss_sums = np.zeros(n_models)
+    for start in range(0, n_rows, batch_size):
+        stop = min(start + batch_size, n_rows)
+        size = stop - start
+        for k in range(start, stop):
+            if k + PREFETCH_DISTANCE < n_rows:
+                ahead = order[k + PREFETCH_DISTANCE]
+                prefetch_row(X, ahead)
+                prefetch_row(Y, ahead)
+            i = order[k]
+            for a in range(n_models):
+                dot = 0.0
+                for j in range(n_features):
+                    dot += X[i, j] * coefs[a, j]
+                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + dot, Y[i, targets[a]], sample_weight[i])
+                loss_sums[a] += row_loss
+                grad_intercepts[a] += r
+                if r != 0.0:
+                    for j in range(n_features):
+                        grads[a, j] += r * (X[i, j] - shift[j])
+        t += 1
+        rule_count += 1
+        corrections = adam_corrections(beta_1**rule_count, beta_2**rule_count)
+        for a in range(n_models):
+            eta = learning_rate((schedule[0], etas[a], schedule[2], schedule[3], schedule[4]), t)
+            if schedule[0] == AUTO and size < batch_size:
+                eta *= size / batch_size  # the step is sized for batch_size rows
+            intercepts[a] = _apply_step(
+                coefs[a], intercepts[a], grads[a], grad_intercepts[a], size, fit_intercept, penalty, eta,
+                preconditioner, rule, rule_states[a], corrections, step,
+            )
+            grad_intercepts[a] = 0.0
+            if average_froms[a] > 0 and t >= average_froms[a]:
+                _average(coefs[a], intercepts[a], rule_states[a, AVERAGE], t - average_froms[a] + 1)
+            if paths.shape[0] > 0:
+                update = start // batch_size
+                for j in range(n_features):
+                    paths[update, a, j] = coefs[a, j]
+                paths[update, a, n_features] = intercepts[a]
+    return loss_sums, t, rule_count
+
+
+def targets_batch_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, loss, shift):
+    """The per-block sums of :func:`targets_block_sums`, shape (n_blocks, n_models, n_features + 2), in one parallel pass."""
+    n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
+    sums = np.empty((n_blocks, coefs.shape[0], X.shape[1] + 2))
+
+    def sum_blocks(first, last):
+        targets_block_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, shift, sums)
+
+    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    return sums
+
+
+def targets_loss_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, loss):
+    """Sums of the weighted losses over ``rows`` of models ``coefs``, model ``a`` on column ``targets[a]``.
+
+    As :func:`~skgd._kernels.loss_sums`, in one parallel pass.
+    """
+    n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
+    sums = np.empty((n_blocks, coefs.shape[0]))
+
+    def sum_blocks(first, last):
+        targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, sums)
+
+    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    return sums.sum(axis=0)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, sums):
+    """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
+    loss_code, epsilon = loss
+    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    for block in range(first, last):
+        out = sums[block]
+        out[:] = 0.0
+        for k in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, n_rows)):
+            i = rows[k]
+            for a in range(n_models):
+                p = intercepts[a]
+                for j in range(n_features):
+                    p += X[i, j] * coefs[a, j]
+                out[a] += sample_weight[i] * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def targets_block_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, shift, sums):
+    """Gradient and loss sums of blocks ``first`` to ``last`` of ``rows``, for each model, into ``sums``.
+
+    ``sums[b, a]`` gets what :func:`~skgd._kernels.block_sums` gives for
+    model ``a`` alone, by the same arithmetic in the same order (so the
+    same bits): rows go four at a time, and each group of four, read from
+    memory once, serves every model.
+    """
+    loss_code, epsilon = loss
+    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    for block in range(first, last):
+        out = sums[block]
+        out[:] = 0.0
+        k = block * BLOCK_ROWS
+        stop = min(k + BLOCK_ROWS, n_rows)
+        while k + 4 <= stop:
+            i0, i1, i2, i3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
+            for a in range(n_models):
+                coef, model, intercept, column = coefs[a], out[a], intercepts[a], targets[a]
+                p0 = p1 = p2 = p3 = 0.0
+                for j in range(n_features):
+                    c = coef[j]
+                    p0 += X[i0, j] * c
+                    p1 += X[i1, j] * c
+                    p2 += X[i2, j] * c
+                    p3 += X[i3, j] * c
+                r0, l0 = _row_terms(loss_code, epsilon, intercept + p0, Y[i0, column], sample_weight[i0])
+                r1, l1 = _row_terms(loss_code, epsilon, intercept + p1, Y[i1, column], sample_weight[i1])
+                r2, l2 = _row_terms(loss_code, epsilon, intercept + p2, Y[i2, column], sample_weight[i2])
+                r3, l3 = _row_terms(loss_code, epsilon, intercept + p3, Y[i3, column], sample_weight[i3])
+                r_sum = r0 + r1 + r2 + r3
+                model[n_features] += r_sum
+                model[n_features + 1] += l0 + l1 + l2 + l3
+                for j in range(n_features):
+                    model[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j] - r_sum * shift[j]
+            k += 4
+        for k in range(k, stop):
+            i = rows[k]
+            for a in range(n_models):
+                coef, model = coefs[a], out[a]
+                p = 0.0
+                for j in range(n_features):
+                    p += X[i, j] * coef[j]
+                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + p, Y[i, targets[a]], sample_weight[i])
+                model[n_features] += r
+                model[n_features + 1] += row_loss
+                for j in range(n_features):
+                    model[j] += r * (X[i, j] - shift[j])

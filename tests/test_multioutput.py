@@ -1,0 +1,205 @@
+"""Multi-output regression: a 2-D ``y`` is ``k`` independent problems sharing ``X``, trained on one read of the rows.
+
+The specification: a fit to ``k`` columns equals ``k`` fits to one column
+each (same parameters, random_state and row order), whatever the solver,
+schedule, rule and option; the published shapes are those of ``Ridge``; the
+whole objective is the sum over targets.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_linnerud
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+
+from skgd import GDPolynomialRegressor, GDRegressor
+from skgd._kernels import minibatch_epoch_reference
+from skgd._losses import LOSS_CODES
+from skgd._target_kernels import targets_minibatch_epoch
+from skgd._update_rules import RULE_CODES, new_state, rule_tuple
+
+from _shared import SOLVERS
+
+N_TARGETS = 3
+# fits with a few epochs, on purpose
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _data(n_samples=120, n_features=4, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n_samples, n_features)) * [1.0, 3.0, 0.5, 10.0][:n_features] + 2.0
+    Y = X @ rng.normal(size=(n_features, N_TARGETS)) + rng.normal(size=(n_samples, N_TARGETS))
+    Y[:, 1] *= 50.0  # a badly scaled target: its own step
+    Y[:, 2] = 3.0 * X[:, 0] - 7.0 + 0.01 * rng.normal(size=n_samples)  # an almost exact one
+    return X, Y
+
+
+def _separate(estimator, X, Y, **fit_params):
+    return [estimator.__class__(**estimator.get_params()).fit(X, Y[:, target], **fit_params)
+            for target in range(Y.shape[1])]
+
+
+def _assert_equals_separate(model, separate, tol=1e-10):
+    coef = np.array([fit.coef_ for fit in separate])
+    intercept = np.array([fit.intercept_ for fit in separate])
+    scale = max(np.abs(coef).max(), np.abs(intercept).max(), 1.0)
+    np.testing.assert_allclose(model.coef_, coef, rtol=0, atol=tol * scale)
+    np.testing.assert_allclose(model.intercept_, intercept, rtol=0, atol=tol * scale)
+    assert model.n_iter_ == max(fit.n_iter_ for fit in separate)
+
+
+FIXED = dict(learning_rate="invscaling", eta0=1e-4, max_iter=30, tol=1e-4)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("params", [
+    FIXED,
+    dict(learning_rate="constant", eta0=1e-4, max_iter=20, tol=None, penalty="elasticnet", alpha=0.01),
+    dict(learning_rate="adaptive", eta0=1e-3, max_iter=40),
+    dict(learning_rate="auto"),
+    dict(learning_rate="auto", penalty="l1", alpha=0.1),
+    dict(learning_rate="auto", loss="huber", epsilon=1.0),
+    dict(learning_rate="auto", optimizer="nesterov"),
+    dict(learning_rate="auto", optimizer="adam"),
+    dict(learning_rate="auto", average=True),
+    dict(learning_rate="auto", early_stopping=True),
+    dict(learning_rate="auto", store_path="epoch"),
+], ids=lambda params: "-".join(f"{k}={v}" for k, v in params.items()))
+def test_a_fit_to_k_targets_equals_k_separate_fits(solver, params):
+    X, Y = _data()
+    model = GDRegressor(solver=solver, batch_size=16, random_state=0, **params)
+    model.fit(X, Y)
+    _assert_equals_separate(model, _separate(model, X, Y))
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_sample_weights_warm_start_and_polynomial_equal_separate_fits(solver):
+    X, Y = _data()
+    weights = np.random.RandomState(1).uniform(0.1, 2.0, size=X.shape[0])
+    model = GDRegressor(solver=solver, batch_size=16, random_state=0).fit(X, Y, sample_weight=weights)
+    _assert_equals_separate(model, _separate(model, X, Y, sample_weight=weights))
+    # a warm start continues each target from its own solution and rule state
+    model = GDRegressor(solver=solver, batch_size=16, random_state=0, optimizer="momentum",
+                        learning_rate="constant", eta0=1e-4, max_iter=3, tol=None).fit(X, Y)
+    separate = _separate(model, X, Y)
+    model.set_params(warm_start=True).fit(X, Y)
+    _assert_equals_separate(model, [fit.set_params(warm_start=True).fit(X, Y[:, t]) for t, fit in enumerate(separate)])
+    polynomial = GDPolynomialRegressor(degree=2, solver=solver, batch_size=16, random_state=0).fit(X[:, :2], Y)
+    _assert_equals_separate(polynomial, _separate(polynomial, X[:, :2], Y))
+    assert polynomial.predict(X[:, :2]).shape == (X.shape[0], N_TARGETS)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_partial_fit_on_k_targets_equals_separate_streams(solver):
+    X, Y = _data()
+    model = GDRegressor(solver=solver, batch_size=16, random_state=0)
+    streams = [GDRegressor(**model.get_params()) for _ in range(N_TARGETS)]
+    for chunk in np.array_split(np.arange(X.shape[0]), 3):
+        model.partial_fit(X[chunk], Y[chunk])
+        for target, stream in enumerate(streams):
+            stream.partial_fit(X[chunk], Y[chunk, target])
+    _assert_equals_separate(model, streams)
+    with pytest.raises(ValueError, match="same number of targets"):
+        model.partial_fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="same number of targets"):
+        model.partial_fit(X, Y[:, :2])
+
+
+def test_shapes_are_those_of_ridge():
+    X, Y = _data()
+    model = GDRegressor(random_state=0, store_path="epoch").fit(X, Y)
+    assert model.coef_.shape == (N_TARGETS, X.shape[1])
+    assert model.intercept_.shape == (N_TARGETS,)
+    assert model.predict(X).shape == (X.shape[0], N_TARGETS)
+    assert model.coef_path_.shape == (len(model.intercept_path_), N_TARGETS, X.shape[1])
+    assert model.intercept_path_.shape == (len(model.intercept_path_), N_TARGETS)
+    np.testing.assert_allclose(model.predict(X), X @ model.coef_.T + model.intercept_)
+    column = GDRegressor(random_state=0).fit(X, Y[:, :1])
+    assert column.coef_.shape == (1, X.shape[1]) and column.intercept_.shape == (1,)
+    assert column.predict(X).shape == (X.shape[0], 1)
+    flat = GDRegressor(random_state=0).fit(X, Y[:, 0])
+    assert flat.coef_.shape == (X.shape[1],) and isinstance(flat.intercept_, float)
+    np.testing.assert_allclose(column.coef_[0], flat.coef_, rtol=1e-10)
+    float32 = GDRegressor(random_state=0).fit(X.astype(np.float32), Y)
+    assert float32.coef_.dtype == float32.intercept_.dtype == np.float32
+
+
+def test_the_whole_objective_is_the_sum_over_targets():
+    X, Y = _data()
+    model = GDRegressor(solver="minibatch", batch_size=16, random_state=0, early_stopping=True).fit(X, Y)
+    separate = _separate(model, X, Y)
+    curves = [fit.loss_curve_ + fit.loss_curve_[-1:] * (model.n_iter_ - fit.n_iter_) for fit in separate]
+    np.testing.assert_allclose(model.loss_curve_, np.sum(curves, axis=0), rtol=1e-10)
+    assert model.best_loss_ == pytest.approx(sum(fit.best_loss_ for fit in separate), rel=1e-10)
+    scores = [fit.validation_scores_ + fit.validation_scores_[-1:] * (model.n_iter_ - fit.n_iter_)
+              for fit in separate]
+    np.testing.assert_allclose(model.validation_scores_, np.mean(scores, axis=0), rtol=1e-10)
+
+
+def test_coef_init_and_intercept_init_per_target():
+    X, Y = _data()
+    coef_init = np.arange(N_TARGETS * X.shape[1], dtype=float).reshape(N_TARGETS, -1) / 10
+    intercept_init = np.array([1.0, -2.0, 3.0])
+    model = GDRegressor(learning_rate="constant", eta0=1e-4, max_iter=2, tol=None, random_state=0)
+    model.fit(X, Y, coef_init=coef_init, intercept_init=intercept_init)
+    separate = [GDRegressor(**model.get_params()).fit(X, Y[:, t], coef_init=coef_init[t],
+                                                      intercept_init=intercept_init[t]) for t in range(N_TARGETS)]
+    _assert_equals_separate(model, separate)
+    with pytest.raises(ValueError, match="coef_init has shape"):
+        model.fit(X, Y, coef_init=coef_init[:, :2])
+    with pytest.raises(ValueError, match="intercept_init has shape"):
+        model.fit(X, Y, intercept_init=intercept_init[:2])
+
+
+# On linnerud's 20 rows the default sgd fit stops with target 1 (situps)
+# 1.05e-3 of R² short of least squares: so does the fit to that column alone
+# (test_a_fit_to_k_targets_equals_k_separate_fits), the stopping of one-row
+# steps on so few rows, not multi-output. Strict: a fix must be noticed.
+SGD_ON_20_ROWS = pytest.mark.xfail(strict=True, reason="default sgd stops 1.05e-3 of R² short on 20 rows")
+
+
+@pytest.mark.parametrize("solver", ["batch", "minibatch", pytest.param("sgd", marks=SGD_ON_20_ROWS)])
+def test_linnerud_every_solver_reaches_least_squares_per_target(solver):
+    X, Y = load_linnerud(return_X_y=True)
+    exact = LinearRegression().fit(X, Y).predict(X)
+    model = GDRegressor(solver=solver, penalty=None, random_state=0).fit(X, Y)
+    predicted = model.predict(X)
+    for target in range(Y.shape[1]):
+        assert r2_score(Y[:, target], predicted[:, target]) == pytest.approx(
+            r2_score(Y[:, target], exact[:, target]), abs=1e-3)
+
+
+@pytest.mark.parametrize("batch_size", [1, 5, 40])
+@pytest.mark.parametrize("rule", ["plain", "adam"])
+def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
+    X, Y = _data(n_samples=40)
+    rng = np.random.RandomState(3)
+    order = rng.permutation(X.shape[0])
+    weights = rng.uniform(0.5, 1.5, size=X.shape[0])
+    n_features = X.shape[1]
+    preconditioner = (X.mean(axis=0), 1.0 / X.var(axis=0), np.zeros((0, 0)), 1.0 / X.std(axis=0), np.zeros((0, 0)))
+    rule_tuple_ = rule_tuple(RULE_CODES[rule], 0.9, 0.9, 0.999, 1e-8)
+    loss, penalty = (LOSS_CODES["huber"], 1.0), (0.001, 0.01)
+    schedule, etas = (0, 0.0, 0.25, 0.01, 0.0), np.array([1e-3, 2e-3, 5e-4])
+    targets = np.array([2, 0, 1])
+    coefs, intercepts = rng.normal(size=(3, n_features)), rng.normal(size=3)
+    rule_states = np.array([new_state(n_features + 1) for _ in targets])
+    expected = []
+    for a, target in enumerate(targets):
+        coef, state = coefs[a].copy(), rule_states[a].copy()
+        result = minibatch_epoch_reference(
+            X, Y[:, target].copy(), weights, order, batch_size, coef, intercepts[a], True, loss, penalty,
+            (schedule[0], etas[a], *schedule[2:]), preconditioner, 4, rule_tuple_, state, 4, 6,
+        )
+        expected.append((coef, result))
+    paths = np.empty((-(-X.shape[0] // batch_size), 3, n_features + 1))
+    sums, t, count = targets_minibatch_epoch(
+        X, Y, weights, order, batch_size, coefs, intercepts, targets, True, loss, penalty, schedule, etas,
+        preconditioner, 4, rule_tuple_, rule_states, 4, np.full(3, 6), paths,
+    )
+    for a, (coef, (loss_sum, intercept, t_expected, count_expected)) in enumerate(expected):
+        np.testing.assert_allclose(coefs[a], coef, rtol=1e-10)
+        assert intercepts[a] == pytest.approx(intercept, rel=1e-10)
+        assert sums[a] == pytest.approx(loss_sum, rel=1e-10)
+        np.testing.assert_allclose(paths[-1, a], np.append(coef, intercept), rtol=1e-10)
+    assert (t, count) == (t_expected, count_expected)
