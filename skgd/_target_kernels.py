@@ -17,13 +17,15 @@ import numpy as np
 from numba import njit
 
 from ._kernels import (
-    BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _parallel, _row_terms,
+    BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _intercept_direction, _one_row_step, _parallel,
+    _row_terms,
 )
 from ._losses import loss_value
+from ._penalties import penalty_derivative
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
-from ._update_rules import AVERAGE, adam_corrections
+from ._update_rules import AVERAGE, FIRST, PLAIN, SECOND, adam_corrections
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -50,15 +52,20 @@ def targets_minibatch_epoch(
     n_rows = order.shape[0]
     n_models, n_features = coefs.shape
     loss_code, epsilon = loss
-    shift = preconditioner[0]
-    _, _, beta_1, beta_2, _ = rule
+    l1_strength, l2_strength = penalty
+    shift, scale_diag, scale_full, root_diag, _ = preconditioner
+    code, _, beta_1, beta_2, _ = rule
+    full = scale_full.shape[0] > 0
     grads = np.zeros((n_models, n_features))
     grad_intercepts = np.zeros(n_models)
     step = np.empty(n_features)
     loss_sums = np.zeros(n_models)
+    eta = 0.0
     for start in range(0, n_rows, batch_size):
         stop = min(start + batch_size, n_rows)
         size = stop - start
+        # One row: the gradient is r * (x - shift), no buffer needed.
+        one_row = size == 1 and not full
         for k in range(start, stop):
             if k + PREFETCH_DISTANCE < n_rows:
                 ahead = order[k + PREFETCH_DISTANCE]
@@ -72,27 +79,44 @@ def targets_minibatch_epoch(
                 r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + dot, Y[i, targets[a]], sample_weight[i])
                 loss_sums[a] += row_loss
                 grad_intercepts[a] += r
-                if r != 0.0:
+                if r != 0.0 and not one_row:
                     for j in range(n_features):
                         grads[a, j] += r * (X[i, j] - shift[j])
         t += 1
         rule_count += 1
         corrections = adam_corrections(beta_1**rule_count, beta_2**rule_count)
+        i = order[start]
         for a in range(n_models):
-            eta = learning_rate((schedule[0], etas[a], schedule[2], schedule[3], schedule[4]), t)
-            if schedule[0] == AUTO and size < batch_size:
-                eta *= size / batch_size  # the step is sized for batch_size rows
-            intercepts[a] = _apply_step(
-                coefs[a], intercepts[a], grads[a], grad_intercepts[a], size, fit_intercept, penalty, eta,
-                preconditioner, rule, rule_states[a], corrections, step,
-            )
+            if a == 0 or etas[a] != etas[a - 1]:  # the schedule's power once for equal steps
+                eta = learning_rate((schedule[0], etas[a], schedule[2], schedule[3], schedule[4]), t)
+                if schedule[0] == AUTO and size < batch_size:
+                    eta *= size / batch_size  # the step is sized for batch_size rows
+            coef, state, r = coefs[a], rule_states[a], grad_intercepts[a]
+            if not one_row:
+                intercepts[a] = _apply_step(
+                    coef, intercepts[a], grads[a], r, size, fit_intercept, penalty, eta,
+                    preconditioner, rule, state, corrections, step,
+                )
+            else:
+                if code == PLAIN:
+                    shift_step = 0.0
+                    for j in range(n_features):
+                        g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
+                        s = scale_diag[j] * g
+                        coef[j] -= eta * s
+                        shift_step += shift[j] * s
+                else:
+                    shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
+                                               state[FIRST], state[SECOND], corrections)
+                if fit_intercept:
+                    intercepts[a] += eta * (shift_step - _intercept_direction(rule, state, r, corrections))
             grad_intercepts[a] = 0.0
             if average_froms[a] > 0 and t >= average_froms[a]:
-                _average(coefs[a], intercepts[a], rule_states[a, AVERAGE], t - average_froms[a] + 1)
+                _average(coef, intercepts[a], state[AVERAGE], t - average_froms[a] + 1)
             if paths.shape[0] > 0:
                 update = start // batch_size
                 for j in range(n_features):
-                    paths[update, a, j] = coefs[a, j]
+                    paths[update, a, j] = coef[j]
                 paths[update, a, n_features] = intercepts[a]
     return loss_sums, t, rule_count
 
