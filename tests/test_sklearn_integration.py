@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone, is_regressor
 from sklearn.datasets import load_diabetes
-from sklearn.exceptions import DataConversionWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -211,7 +211,7 @@ def _bad_inputs():
         "no_features": (np.empty((20, 0)), y, ValueError, "0 feature"),
         "1d_X": (X[:, 0], y, ValueError, "Expected 2D array"),
         "3d_X": (X[:, :, None], y, ValueError, "dim 3"),
-        "2d_y": (X, np.c_[y, y], ValueError, "y should be a 1d array"),
+        "3d_y": (X, np.c_[y, y][:, :, None], ValueError, "dim 3"),
         "length_mismatch": (X, y[:-1], ValueError, "inconsistent numbers of samples"),
         "y_none": (X, None, ValueError, "requires y to be passed"),
         "sparse_y": (X, sp.csr_matrix(y[:, None]), TypeError, "Sparse data was passed for y"),
@@ -244,12 +244,13 @@ def test_bad_sample_weight(weights, message):
         GDRegressor().fit(X[:20], y[:20], sample_weight=weights)
 
 
-def test_column_vector_y_warns_and_is_raveled():
+def test_column_vector_y_is_one_target_as_in_ridge():
     X, y = _diabetes()
-    with pytest.warns(DataConversionWarning):
-        a = GDRegressor(solver="batch", random_state=0).fit(X, y[:, None])
+    a = GDRegressor(solver="batch", random_state=0).fit(X, y[:, None])
     b = GDRegressor(solver="batch", random_state=0).fit(X, y)
-    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.coef_.shape == (1, X.shape[1]) and a.intercept_.shape == (1,)
+    np.testing.assert_allclose(a.coef_[0], b.coef_, rtol=1e-10)
+    np.testing.assert_allclose(a.predict(X)[:, 0], b.predict(X), rtol=1e-10)
 
 
 def test_list_input_accepted():
