@@ -6,6 +6,8 @@ from fitted estimators by its class methods, as scikit-learn's
 ``PredictionErrorDisplay`` or ``LearningCurveDisplay``.
 """
 
+import copy
+
 import numpy as np
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -22,7 +24,9 @@ class LossCurveDisplay:
     """The objective epoch by epoch of one or more fitted estimators, on one axes.
 
     Build it with :meth:`from_estimator` or :meth:`from_estimators`; each
-    curve is an estimator's ``loss_curve_``, and with early stopping its
+    curve is an estimator's ``loss_curve_`` (for a model fitted to several
+    targets, the whole objective: the sum over targets), and with early
+    stopping its
     ``validation_scores_`` are drawn too, dashed, in a colour of their own,
     on a second y axis, with a legend that tells the curves apart. A
     fitted :class:`~sklearn.pipeline.Pipeline` stands for its final step.
@@ -303,7 +307,7 @@ class DescentPathDisplay:
         return self
 
     @classmethod
-    def from_estimator(cls, estimator, X, y, *, sample_weight=None, coefs=None, label=None,
+    def from_estimator(cls, estimator, X, y, *, sample_weight=None, coefs=None, target=None, label=None,
                        grid_resolution=60, extent=None, ax=None, levels=20):
         """Draw the recorded path of one fitted estimator over its objective.
 
@@ -316,7 +320,7 @@ class DescentPathDisplay:
             The training data the objective is computed on (with early
             stopping, the rows the fit trained on, to see its objective);
             for a pipeline, its input, which the earlier steps transform.
-        y : array-like of shape (n_samples,)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Its targets.
         sample_weight : array-like of shape (n_samples,), default=None
             Its sample weights, if the fit had any.
@@ -324,6 +328,11 @@ class DescentPathDisplay:
             The two coordinates: indices into ``coef_``, or ``'intercept'``.
             None means ``(0, 'intercept')`` for one coefficient and an
             intercept, ``(0, 1)`` for two coefficients and no intercept.
+        target : int or None, default=None
+            For a model fitted to several targets (a 2-D ``y``), the one
+            whose descent is drawn (an index into its columns; the targets
+            are independent problems, each with its own objective and
+            path); None for a model fitted to a 1-D ``y``.
         label : str or None, default=None
             Legend entry; None draws no legend.
         grid_resolution : int, default=60
@@ -342,13 +351,13 @@ class DescentPathDisplay:
         """
         check_matplotlib_support(f"{cls.__name__}.from_estimator")
         return cls.from_estimators(
-            [estimator], X, y, sample_weight=sample_weight, coefs=coefs,
+            [estimator], X, y, sample_weight=sample_weight, coefs=coefs, target=target,
             labels=None if label is None else [label], grid_resolution=grid_resolution,
             extent=extent, ax=ax, levels=levels,
         )
 
     @classmethod
-    def from_estimators(cls, estimators, X, y, *, sample_weight=None, coefs=None, labels=None,
+    def from_estimators(cls, estimators, X, y, *, sample_weight=None, coefs=None, target=None, labels=None,
                         grid_resolution=60, extent=None, ax=None, levels=20):
         """Draw the recorded paths of several estimators over one objective.
 
@@ -363,7 +372,7 @@ class DescentPathDisplay:
             Each fitted with ``store_path='epoch'`` or ``'step'``; a fitted
             pipeline stands for its final step (all must then share the
             first one's earlier steps, which transform ``X``).
-        X, y, sample_weight, coefs, grid_resolution, extent, ax, levels
+        X, y, sample_weight, coefs, target, grid_resolution, extent, ax, levels
             As for :meth:`from_estimator`.
         labels : list of str or None, default=None
             Legend entries; None names each estimator by the parameters in
@@ -376,7 +385,10 @@ class DescentPathDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_estimators")
         if hasattr(estimators[0], "steps"):
             X = estimators[0][:-1].transform(X)
-        estimators = [_final_step(estimator) for estimator in estimators]
+        estimators = [_one_target(_final_step(estimator), target) for estimator in estimators]
+        if target is not None:
+            y = np.asarray(y)
+            y = y[:, target] if y.ndim == 2 else y
         reference = estimators[0]
         for estimator in estimators:
             check_is_fitted(estimator)
@@ -461,6 +473,27 @@ def _final_step(estimator):
         check_is_fitted(estimator)
         return estimator[-1]
     return estimator
+
+
+def _one_target(estimator, target):
+    """``estimator``, or for one fitted to several targets a shallow copy that holds target ``target``'s model and path alone."""
+    check_is_fitted(estimator)
+    n_targets = np.shape(estimator.intercept_)[0] if np.ndim(estimator.intercept_) else None
+    if n_targets is None:
+        if target is not None:
+            raise ValueError(f"target={target!r} is for a model fitted to several targets; this one has one.")
+        return estimator
+    if not (isinstance(target, (int, np.integer)) and not isinstance(target, bool) and 0 <= target < n_targets):
+        raise ValueError(
+            f"The model was fitted to {n_targets} targets: choose the one whose descent to draw with "
+            f"target=t, 0 <= t < {n_targets}; got {target!r}."
+        )
+    one = copy.copy(estimator)
+    one.coef_, one.intercept_ = estimator.coef_[target], estimator.intercept_[target]
+    one._state = estimator._state.states[target]
+    if getattr(estimator, "coef_path_", None) is not None:
+        one.coef_path_, one.intercept_path_ = estimator.coef_path_[:, target], estimator.intercept_path_[:, target]
+    return one
 
 
 def _coordinate_indices(estimator, coefs):

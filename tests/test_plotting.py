@@ -271,3 +271,21 @@ def test_demo_saves_the_loss_curves_of_the_three_solvers(tmp_path, capsys):
     main(png)
     assert png.stat().st_size > 10_000
     assert str(png.resolve()) in capsys.readouterr().out
+
+
+def test_displays_of_a_multi_output_fit_draw_the_whole_objective_and_one_target():
+    X, y = make_regression_data(n_samples=40, n_features=2)
+    Y = np.column_stack([y, -3.0 * y + 1.0])
+    model = GDRegressor(solver="batch", alpha=0.01, random_state=0, store_path="epoch").fit(X, Y)
+    (line,) = LossCurveDisplay.from_estimator(model).lines_
+    np.testing.assert_array_equal(line.get_ydata(), model.loss_curve_)
+    alone = GDRegressor(**model.get_params()).fit(X, Y[:, 1])
+    display = DescentPathDisplay.from_estimator(model, X, Y, coefs=(1, "intercept"), target=1, grid_resolution=5)
+    expected = DescentPathDisplay.from_estimator(alone, X, Y[:, 1], coefs=(1, "intercept"), grid_resolution=5)
+    np.testing.assert_allclose(display.lines_[0].get_xydata(), expected.lines_[0].get_xydata(), rtol=1e-10)
+    np.testing.assert_allclose(display.objective, expected.objective, rtol=1e-10)
+    with pytest.raises(ValueError, match="fitted to 2 targets"):
+        DescentPathDisplay.from_estimator(model, X, Y, coefs=(1, "intercept"))
+    with pytest.raises(ValueError, match="this one has one"):
+        DescentPathDisplay.from_estimator(alone, X, Y[:, 1], coefs=(1, "intercept"), target=0)
+    plt.close("all")
