@@ -10,7 +10,9 @@ step (``etas``), update rule state and averaging start; the update count
 
 Their reference is the single-target arithmetic itself: a model's updates
 are those of :func:`~skgd._kernels.minibatch_epoch_reference` on its column,
-to rounding (the tests hold them to it).
+to rounding (the tests hold them to it). The sums over a batch's rows are
+two small matrix products per :data:`SUB_ROWS` rows (see
+:func:`_rows_gradients`), vectorised across models.
 """
 
 import numpy as np
@@ -22,10 +24,13 @@ from ._kernels import (
 )
 from ._losses import loss_value
 from ._penalties import penalty_derivative
-from ._parallel import run_over_blocks
+from ._parallel import one_blas_thread, run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
 from ._update_rules import AVERAGE, FIRST, PLAIN, SECOND, adam_corrections
+
+# Rows multiplied by the models at a time (in cache, whatever the number of models).
+SUB_ROWS = 256
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
@@ -60,28 +65,38 @@ def targets_minibatch_epoch(
     grad_intercepts = np.zeros(n_models)
     step = np.empty(n_features)
     loss_sums = np.zeros(n_models)
+    # batches of several rows: see _rows_gradients
+    coefs_t = np.ascontiguousarray(coefs.T)
+    buffer, residuals = np.empty((SUB_ROWS, n_features)), np.empty((SUB_ROWS, n_models))
     eta = 0.0
     for start in range(0, n_rows, batch_size):
         stop = min(start + batch_size, n_rows)
         size = stop - start
         # One row: the gradient is r * (x - shift), no buffer needed.
         one_row = size == 1 and not full
-        for k in range(start, stop):
-            if k + PREFETCH_DISTANCE < n_rows:
-                ahead = order[k + PREFETCH_DISTANCE]
+        if one_row:
+            if start + PREFETCH_DISTANCE < n_rows:
+                ahead = order[start + PREFETCH_DISTANCE]
                 prefetch_row(X, ahead)
                 prefetch_row(Y, ahead)
-            i = order[k]
+            i = order[start]
             for a in range(n_models):
                 dot = 0.0
                 for j in range(n_features):
                     dot += X[i, j] * coefs[a, j]
                 r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + dot, Y[i, targets[a]], sample_weight[i])
                 loss_sums[a] += row_loss
-                grad_intercepts[a] += r
-                if r != 0.0 and not one_row:
+                grad_intercepts[a] = r
+        else:
+            for part in range(start, stop, SUB_ROWS):
+                grads_t = _rows_gradients(X, Y, sample_weight, order, part, min(part + SUB_ROWS, stop), coefs_t,
+                                          intercepts, targets, loss, buffer, residuals, grad_intercepts, loss_sums)
+                for a in range(n_models):
                     for j in range(n_features):
-                        grads[a, j] += r * (X[i, j] - shift[j])
+                        grads[a, j] += grads_t[j, a]
+            for a in range(n_models):
+                for j in range(n_features):
+                    grads[a, j] -= grad_intercepts[a] * shift[j]
         t += 1
         rule_count += 1
         corrections = adam_corrections(beta_1**rule_count, beta_2**rule_count)
@@ -118,6 +133,10 @@ def targets_minibatch_epoch(
                 for j in range(n_features):
                     paths[update, a, j] = coef[j]
                 paths[update, a, n_features] = intercepts[a]
+        if not (one_row and batch_size == 1):  # coefs_t serves the batches of several rows
+            for a in range(n_models):
+                for j in range(n_features):
+                    coefs_t[j, a] = coefs[a, j]
     return loss_sums, t, rule_count
 
 
@@ -129,7 +148,8 @@ def targets_batch_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, lo
     def sum_blocks(first, last):
         targets_block_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, shift, sums)
 
-    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    with one_blas_thread():  # each block's products on the thread summing it
+        run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
     return sums
 
 
@@ -170,47 +190,57 @@ def targets_block_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts
     """Gradient and loss sums of blocks ``first`` to ``last`` of ``rows``, for each model, into ``sums``.
 
     ``sums[b, a]`` gets what :func:`~skgd._kernels.block_sums` gives for
-    model ``a`` alone, by the same arithmetic in the same order (so the
-    same bits): rows go four at a time, and each group of four, read from
-    memory once, serves every model.
+    model ``a`` alone: over block ``b``'s rows, ``sum s_i dloss_i (x_i -
+    shift)``, then ``sum s_i dloss_i`` and ``sum s_i loss_i``. Each row is
+    read once for all models, the models the inner (vectorised) axis.
+    """
+    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    coefs_t = np.ascontiguousarray(coefs.T)
+    buffer, residuals = np.empty((SUB_ROWS, n_features)), np.empty((SUB_ROWS, n_models))
+    grads_t = np.empty((n_features, n_models))
+    grad_intercepts, loss_sums = np.empty(n_models), np.empty(n_models)
+    for block in range(first, last):
+        grads_t[:] = 0.0
+        grad_intercepts[:] = 0.0
+        loss_sums[:] = 0.0
+        stop = min((block + 1) * BLOCK_ROWS, n_rows)
+        for start in range(block * BLOCK_ROWS, stop, SUB_ROWS):
+            grads_t += _rows_gradients(X, Y, sample_weight, rows, start, min(start + SUB_ROWS, stop), coefs_t,
+                                       intercepts, targets, loss, buffer, residuals, grad_intercepts, loss_sums)
+        out = sums[block]
+        for a in range(n_models):
+            for j in range(n_features):
+                out[a, j] = grads_t[j, a] - grad_intercepts[a] * shift[j]
+            out[a, n_features] = grad_intercepts[a]
+            out[a, n_features + 1] = loss_sums[a]
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer, residuals,
+                    grad_intercepts, loss_sums):
+    """``X[rows[start:stop]].T @ residuals`` (n_features, n_models), each model's residuals added to the sums.
+
+    The rows are copied into ``buffer`` (at most :data:`SUB_ROWS` of them)
+    and multiplied by the models in two small matrix products (BLAS, one
+    thread at these sizes), so that each row is read from memory once for
+    all models and the arithmetic is vectorised across them. ``coefs_t``
+    is (n_features, n_models); ``residuals`` (SUB_ROWS, n_models) scratch.
     """
     loss_code, epsilon = loss
-    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
-    for block in range(first, last):
-        out = sums[block]
-        out[:] = 0.0
-        k = block * BLOCK_ROWS
-        stop = min(k + BLOCK_ROWS, n_rows)
-        while k + 4 <= stop:
-            i0, i1, i2, i3 = rows[k], rows[k + 1], rows[k + 2], rows[k + 3]
-            for a in range(n_models):
-                coef, model, intercept, column = coefs[a], out[a], intercepts[a], targets[a]
-                p0 = p1 = p2 = p3 = 0.0
-                for j in range(n_features):
-                    c = coef[j]
-                    p0 += X[i0, j] * c
-                    p1 += X[i1, j] * c
-                    p2 += X[i2, j] * c
-                    p3 += X[i3, j] * c
-                r0, l0 = _row_terms(loss_code, epsilon, intercept + p0, Y[i0, column], sample_weight[i0])
-                r1, l1 = _row_terms(loss_code, epsilon, intercept + p1, Y[i1, column], sample_weight[i1])
-                r2, l2 = _row_terms(loss_code, epsilon, intercept + p2, Y[i2, column], sample_weight[i2])
-                r3, l3 = _row_terms(loss_code, epsilon, intercept + p3, Y[i3, column], sample_weight[i3])
-                r_sum = r0 + r1 + r2 + r3
-                model[n_features] += r_sum
-                model[n_features + 1] += l0 + l1 + l2 + l3
-                for j in range(n_features):
-                    model[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j] - r_sum * shift[j]
-            k += 4
-        for k in range(k, stop):
-            i = rows[k]
-            for a in range(n_models):
-                coef, model = coefs[a], out[a]
-                p = 0.0
-                for j in range(n_features):
-                    p += X[i, j] * coef[j]
-                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + p, Y[i, targets[a]], sample_weight[i])
-                model[n_features] += r
-                model[n_features + 1] += row_loss
-                for j in range(n_features):
-                    model[j] += r * (X[i, j] - shift[j])
+    size, n_models = stop - start, intercepts.shape[0]
+    for q in range(size):
+        if start + q + PREFETCH_DISTANCE < rows.shape[0]:
+            prefetch_row(X, rows[start + q + PREFETCH_DISTANCE])
+        i = rows[start + q]
+        for j in range(X.shape[1]):
+            buffer[q, j] = X[i, j]
+    predictions = np.dot(buffer[:size], coefs_t)
+    for q in range(size):
+        i = rows[start + q]
+        for a in range(n_models):
+            r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + predictions[q, a], Y[i, targets[a]],
+                                     sample_weight[i])
+            residuals[q, a] = r
+            grad_intercepts[a] += r
+            loss_sums[a] += row_loss
+    return np.dot(buffer[:size].T, residuals[:size])

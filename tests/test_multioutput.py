@@ -48,6 +48,13 @@ def _assert_equals_separate(model, separate, tol=1e-10):
     assert model.n_iter_ == max(fit.n_iter_ for fit in separate)
 
 
+# Under 'auto', full-batch momentum restarts when an epoch's objective rose,
+# and the adaptive rules divide each coordinate's gradient by its own running
+# size: at convergence both act on rounding-level differences, which the one
+# pass over the rows for all targets (two matrix products per 256 rows) and a
+# pass for one target (block_sums' own order) round differently. The fits
+# then agree to about 1e-6 (relative), and reach the same objective.
+DECIDING_RULES = ("momentum", "nesterov", "adagrad", "rmsprop", "adam")
 FIXED = dict(learning_rate="invscaling", eta0=1e-4, max_iter=30, tol=1e-4)
 
 
@@ -61,6 +68,7 @@ FIXED = dict(learning_rate="invscaling", eta0=1e-4, max_iter=30, tol=1e-4)
     dict(learning_rate="auto", loss="huber", epsilon=1.0),
     dict(learning_rate="auto", optimizer="nesterov"),
     dict(learning_rate="auto", optimizer="adam"),
+    dict(learning_rate="constant", eta0=1e-3, optimizer="adam", max_iter=10, tol=None),
     dict(learning_rate="auto", average=True),
     dict(learning_rate="auto", early_stopping=True),
     dict(learning_rate="auto", store_path="epoch"),
@@ -69,7 +77,13 @@ def test_a_fit_to_k_targets_equals_k_separate_fits(solver, params):
     X, Y = _data()
     model = GDRegressor(solver=solver, batch_size=16, random_state=0, **params)
     model.fit(X, Y)
-    _assert_equals_separate(model, _separate(model, X, Y))
+    separate = _separate(model, X, Y)
+    if solver == "batch" and params.get("optimizer") in DECIDING_RULES and params["learning_rate"] == "auto":
+        # the same accuracy: the objective each target reaches, to rounding
+        np.testing.assert_allclose(model.best_loss_, sum(fit.best_loss_ for fit in separate), rtol=1e-9)
+        _assert_equals_separate(model, separate, tol=1e-5)
+    else:
+        _assert_equals_separate(model, separate)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
