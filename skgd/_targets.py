@@ -20,6 +20,7 @@ from ._array_api import is_device_array
 from ._arrays import float64_coef
 from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
 from ._kernels import batch_step
+from ._parallel import one_blas_thread
 from ._target_kernels import targets_batch_sums, targets_loss_sums, targets_minibatch_epoch
 
 
@@ -138,13 +139,14 @@ class TargetPasses(Passes):
                 for rows in self.X.chunks(order, self.batch_size)
             )
         loss_sums, start = np.zeros(len(requests)), t
-        for X_part, Y_part, weight_part, order_part in parts:
-            part_sums, t, rule_count = targets_minibatch_epoch(
-                X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
-                settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
-                t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
-            )
-            loss_sums += part_sums
+        with one_blas_thread():  # the batches' matrix products, whatever the thread count
+            for X_part, Y_part, weight_part, order_part in parts:
+                part_sums, t, rule_count = targets_minibatch_epoch(
+                    X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
+                    settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
+                    t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
+                )
+                loss_sums += part_sums
         results = []
         for a, (_, state, coef, _, _, updates) in enumerate(requests):
             coef[:] = coefs[a]

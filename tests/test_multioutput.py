@@ -27,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 def _data(n_samples=120, n_features=4, seed=0):
     rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n_samples, n_features)) * [1.0, 3.0, 0.5, 10.0][:n_features] + 2.0
+    X = rng.normal(size=(n_samples, n_features)) * np.resize([1.0, 3.0, 0.5, 10.0], n_features) + 2.0
     Y = X @ rng.normal(size=(n_features, N_TARGETS)) + rng.normal(size=(n_samples, N_TARGETS))
     Y[:, 1] *= 50.0  # a badly scaled target: its own step
     Y[:, 2] = 3.0 * X[:, 0] - 7.0 + 0.01 * rng.normal(size=n_samples)  # an almost exact one
@@ -217,3 +217,20 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
         assert sums[a] == pytest.approx(loss_sum, rel=1e-10)
         np.testing.assert_allclose(paths[-1, a], np.append(coef, intercept), rtol=1e-10)
     assert (t, count) == (t_expected, count_expected)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_fit_does_not_depend_on_the_thread_count(solver, monkeypatch):
+    """The passes over rows sum fixed blocks in order, their matrix products on one BLAS thread."""
+    from threadpoolctl import threadpool_limits
+
+    from skgd import _parallel
+
+    X, Y = _data(n_samples=6000, n_features=50)  # enough values for the parallel pass
+    fits = []
+    for threads in (1, 2):
+        monkeypatch.setattr(_parallel, "n_threads", lambda threads=threads: threads)
+        with threadpool_limits(threads):
+            fits.append(GDRegressor(solver=solver, batch_size=1000, max_iter=5, random_state=0).fit(X, Y))
+    np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
