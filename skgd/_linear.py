@@ -63,6 +63,14 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     ``'sgd'`` one row, ``'minibatch'`` ``batch_size`` rows. Parameter names and
     meanings follow :class:`~sklearn.linear_model.SGDRegressor`.
 
+    A 2-D ``y`` of shape (n_samples, n_targets) is that many independent
+    problems sharing ``X``, one model per column (multi-output, as in
+    :class:`~sklearn.linear_model.Ridge`): the whole objective is the sum
+    over targets of each target's ``J``. Each target has its own step,
+    stopping rule, step divisions and best model, exactly as a fit to its
+    column alone (with the same ``random_state``, the rows are visited in
+    the same order); each row is read once for all targets.
+
     Parameters
     ----------
     solver : {'batch', 'minibatch', 'sgd'}, default='minibatch'
@@ -240,45 +248,56 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-        Coefficients of the raw features (their running mean, with
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients of the raw features, one row per target for a 2-D
+        ``y`` (a ``y`` of shape (n_samples, 1) gives shape (1, n_features),
+        as in ``Ridge``); their running mean, with
         ``average``), in the dtype of the training data (of the first
         ``partial_fit`` call's): float32 for float32 ``X``, else float64.
         The descent itself keeps float64 coefficients. A scipy.sparse row
         after :meth:`sparsify`, until :meth:`densify` or further training.
-    intercept_ : float
+    intercept_ : float or ndarray of shape (n_targets,)
         Intercept (its running mean, with ``average``): a ``float``, or a
-        ``numpy.float32`` for float32 training data.
+        ``numpy.float32`` for float32 training data; for a 2-D ``y``, one
+        per target, in the dtype of the training data.
     n_iter_ : int
         Epochs run since training started (``fit`` restarts the count,
-        ``partial_fit`` adds one).
+        ``partial_fit`` adds one); for a 2-D ``y``, those of the target
+        that ran longest.
     t_ : int
-        Number of gradient updates made.
+        Number of gradient updates made (for a 2-D ``y``, by the target
+        that ran longest).
     loss_curve_ : list of float
         One value per epoch. In a fit under ``'auto'``: the exact objective
         of the epoch's model (the one returned had the fit stopped there).
         Otherwise: the weighted mean loss over the epoch (each row's loss
         taken before its update) plus the penalty at the start of the
         epoch; for ``solver='batch'``, exactly the objective at the start of
-        each epoch.
+        each epoch. For a 2-D ``y``, the whole objective: the sum over
+        targets, a target that has stopped counting with its last value.
     best_loss_ : float
         Smallest value in ``loss_curve_``. Under ``'auto'``, the objective
         of the model a fit returns, the best it measured: the starting
         model's (``w = 0``, the intercept at the centre of ``y``) when no
-        epoch's model did better.
+        epoch's model did better. For a 2-D ``y``, the sum over targets of
+        each target's.
     validation_scores_ : list of float or None
-        R² on the held-out set after each epoch, with early stopping; else
-        None.
+        R² on the held-out set after each epoch, with early stopping (for a
+        2-D ``y``, averaged over targets, as ``r2_score`` does by default; a
+        target that has stopped counting with its last score); else None.
     best_validation_score_ : float or None
-        Best value in ``validation_scores_``, with early stopping; else None.
-    coef_path_ : ndarray of shape (n_points, n_features) or None
+        Best value in ``validation_scores_``, with early stopping (for a
+        2-D ``y``, the mean over targets of each target's best score, that
+        of the model kept); else None.
+    coef_path_ : ndarray of shape (n_points, n_features) or (n_points, n_targets, n_features) or None
         With ``store_path``, the coefficients at the start and after each
         epoch or update, in the units of ``coef_``; else None. The
         iterates, not their average: with ``average``, or when the fit
         returns the coefficients of its best epoch, ``coef_`` is not the
         last row. Always float64, the iterates as the descent computed
-        them (float32 data included).
-    intercept_path_ : ndarray of shape (n_points,) or None
+        them (float32 data included). For a 2-D ``y``, the target axis
+        second; a target that stopped early keeps its last point.
+    intercept_path_ : ndarray of shape (n_points,) or (n_points, n_targets) or None
         The intercept at the same points as ``coef_path_`` (float64); else
         None.
     n_features_in_ : int
@@ -404,17 +423,19 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data. A sparse matrix is kept as CSR (see the user
             guide's *Sparse input*), never densified.
-        y : array-like of shape (n_samples,)
-            Target values.
-        coef_init : array-like of shape (n_coef,), default=None
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values; a 2-D ``y`` fits one model per column (dense
+            ``X`` only).
+        coef_init : array-like of shape (n_coef,) or (n_targets, n_coef), default=None
             Coefficients to start from, in the units of ``coef_`` (one per
             feature of ``X``; for ``GDPolynomialRegressor``, one per
-            monomial, ``n_output_features_``). Under ``'auto'`` they are
+            monomial, ``n_output_features_``; one row per target for a 2-D
+            ``y``). Under ``'auto'`` they are
             mapped into the preconditioned coordinates the descent runs in.
             None starts from zeros (or, with ``warm_start``, from the
             previous ``coef_``).
-        intercept_init : float or array-like of shape (1,), default=None
-            Intercept to start from. None starts, with ``warm_start``, from
+        intercept_init : float or array-like of shape (1,) or (n_targets,), default=None
+            Intercept to start from (one per target for a 2-D ``y``). None starts, with ``warm_start``, from
             the previous ``intercept_``; otherwise where a fit without it
             would, adjusted to ``coef_init``: 0 for the fixed schedules (as
             ``SGDRegressor``); under ``'auto'`` with ``fit_intercept``, the
@@ -485,8 +506,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A chunk of training data.
-        y : array-like of shape (n_samples,)
-            Target values.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values; as many targets at every call.
         sample_weight : array-like of shape (n_samples,), default=None
             Weight of each sample's loss; None weighs all equally.
 

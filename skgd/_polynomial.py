@@ -68,10 +68,11 @@ class GDPolynomialRegressor(GDRegressor):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (`n_output_features_`,)
+    coef_ : ndarray of shape (`n_output_features_`,) or (n_targets, `n_output_features_`)
         Coefficients of the raw monomials, in the order of ``powers_``, in
-        the dtype of the training data (see :class:`GDRegressor`).
-    coef_path_ : ndarray of shape (n_points, `n_output_features_`) or None
+        the dtype of the training data, one row per target for a 2-D ``y``
+        (see :class:`GDRegressor`).
+    coef_path_ : ndarray of shape (n_points, `n_output_features_`) or (n_points, n_targets, `n_output_features_`) or None
         With ``store_path``, the coefficients of the raw monomials at the
         start and after each epoch or update (float64); else None (see
         :class:`GDRegressor`).
