@@ -164,7 +164,8 @@ def targets_loss_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, los
     def sum_blocks(first, last):
         targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, sums)
 
-    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    with one_blas_thread():  # each block's products on the thread summing it
+        run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
     return sums.sum(axis=0)
 
 
@@ -172,17 +173,21 @@ def targets_loss_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, los
 def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, sums):
     """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
     loss_code, epsilon = loss
-    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    n_rows, n_models = rows.shape[0], coefs.shape[0]
+    coefs_t = np.ascontiguousarray(coefs.T)
+    buffer = np.empty((SUB_ROWS, X.shape[1]))
     for block in range(first, last):
         out = sums[block]
         out[:] = 0.0
-        for k in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, n_rows)):
-            i = rows[k]
-            for a in range(n_models):
-                p = intercepts[a]
-                for j in range(n_features):
-                    p += X[i, j] * coefs[a, j]
-                out[a] += sample_weight[i] * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
+        stop = min((block + 1) * BLOCK_ROWS, n_rows)
+        for start in range(block * BLOCK_ROWS, stop, SUB_ROWS):
+            size = min(SUB_ROWS, stop - start)
+            predictions = _predictions(X, rows, start, size, coefs_t, buffer)
+            for q in range(size):
+                i = rows[start + q]
+                for a in range(n_models):
+                    p = intercepts[a] + predictions[q, a]
+                    out[a] += sample_weight[i] * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -228,13 +233,7 @@ def _rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts,
     """
     loss_code, epsilon = loss
     size, n_models = stop - start, intercepts.shape[0]
-    for q in range(size):
-        if start + q + PREFETCH_DISTANCE < rows.shape[0]:
-            prefetch_row(X, rows[start + q + PREFETCH_DISTANCE])
-        i = rows[start + q]
-        for j in range(X.shape[1]):
-            buffer[q, j] = X[i, j]
-    predictions = np.dot(buffer[:size], coefs_t)
+    predictions = _predictions(X, rows, start, size, coefs_t, buffer)
     for q in range(size):
         i = rows[start + q]
         for a in range(n_models):
@@ -244,3 +243,15 @@ def _rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts,
             grad_intercepts[a] += r
             loss_sums[a] += row_loss
     return np.dot(buffer[:size].T, residuals[:size])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _predictions(X, rows, start, size, coefs_t, buffer):
+    """``X[rows[start:start + size]] @ coefs_t``, the rows copied into ``buffer`` first (read from memory once)."""
+    for q in range(size):
+        if start + q + PREFETCH_DISTANCE < rows.shape[0]:
+            prefetch_row(X, rows[start + q + PREFETCH_DISTANCE])
+        i = rows[start + q]
+        for j in range(X.shape[1]):
+            buffer[q, j] = X[i, j]
+    return np.dot(buffer[:size], coefs_t)
