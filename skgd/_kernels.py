@@ -194,7 +194,7 @@ def _rows_epoch(
     n_features = X.shape[1]
     loss_code, epsilon = loss
     l1_strength, l2_strength = penalty
-    shift, scale_diag, _, root_diag, _ = preconditioner
+    shift, scale_diag, _, _, _ = preconditioner
     code, _, beta_1, beta_2, _ = rule
     first, second = rule_state[FIRST], rule_state[SECOND]
     # With an L2 penalty and no preconditioner, the coefficients are kept as
@@ -225,13 +225,8 @@ def _rows_epoch(
                 c = eta * r / weight_scale
                 for j in range(n_features):
                     coef[j] -= c * X[i, j]
-        elif code == PLAIN:
-            for j in range(n_features):
-                g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l2_strength)
-                shift_change += _move(coef, j, eta * (scale_diag[j] * g), eta * l1_strength * scale_diag[j], shift)
         else:
-            shift_change = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
-                                         first, second, corrections)
+            shift_change = _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, first, second, corrections)
         if fit_intercept:
             intercept += shift_change - eta * _intercept_direction(rule, rule_state, r, corrections)
         if average_from > 0 and t >= average_from:
@@ -242,6 +237,23 @@ def _rows_epoch(
         for j in range(n_features):
             coef[j] *= weight_scale
     return loss_sum, intercept, t, rule_count
+
+
+@njit(cache=True, inline="always")
+def _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, first, second, corrections):
+    """One row's update of ``coef`` by the gradient ``r * (x_i - shift)``, diagonal preconditioner, L1 by its prox.
+
+    Returns the change of ``shift @ coef`` (the centred intercept's share of the update).
+    """
+    l1_strength, l2_strength = penalty
+    shift, scale_diag, _, root_diag, _ = preconditioner
+    if rule[0] != PLAIN:
+        return _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections)
+    shift_change = 0.0
+    for j in range(coef.shape[0]):
+        g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l2_strength)
+        shift_change += _move(coef, j, eta * (scale_diag[j] * g), eta * l1_strength * scale_diag[j], shift)
+    return shift_change
 
 
 @njit(cache=True, inline="always")

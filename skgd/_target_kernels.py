@@ -19,15 +19,14 @@ import numpy as np
 from numba import njit
 
 from ._kernels import (
-    BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _intercept_direction, _one_row_step, _parallel,
+    BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _dot, _intercept_direction, _parallel, _row_step,
     _row_terms,
 )
 from ._losses import loss_value
-from ._penalties import penalty_derivative
 from ._parallel import one_blas_thread, run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import AUTO, learning_rate
-from ._update_rules import AVERAGE, FIRST, PLAIN, SECOND, adam_corrections
+from ._update_rules import AVERAGE, FIRST, SECOND, adam_corrections
 
 # Rows multiplied by the models at a time (in cache, whatever the number of models).
 SUB_ROWS = 256
@@ -57,9 +56,8 @@ def targets_minibatch_epoch(
     n_rows = order.shape[0]
     n_models, n_features = coefs.shape
     loss_code, epsilon = loss
-    l1_strength, l2_strength = penalty
-    shift, scale_diag, scale_full, root_diag, _ = preconditioner
-    code, _, beta_1, beta_2, _ = rule
+    shift, _, scale_full, _, _ = preconditioner
+    _, _, beta_1, beta_2, _ = rule
     full = scale_full.shape[0] > 0
     grads = np.zeros((n_models, n_features))
     grad_intercepts = np.zeros(n_models)
@@ -81,10 +79,8 @@ def targets_minibatch_epoch(
                 prefetch_row(Y, ahead)
             i = order[start]
             for a in range(n_models):
-                dot = 0.0
-                for j in range(n_features):
-                    dot += X[i, j] * coefs[a, j]
-                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + dot, Y[i, targets[a]], sample_weight[i])
+                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + _dot(X, i, coefs[a]), Y[i, targets[a]],
+                                         sample_weight[i])
                 loss_sums[a] += row_loss
                 grad_intercepts[a] = r
         else:
@@ -113,16 +109,8 @@ def targets_minibatch_epoch(
                     preconditioner, rule, state, corrections, step,
                 )
             else:
-                if code == PLAIN:
-                    shift_step = 0.0
-                    for j in range(n_features):
-                        g = r * (X[i, j] - shift[j]) + penalty_derivative(coef[j], l1_strength, l2_strength)
-                        s = scale_diag[j] * g
-                        coef[j] -= eta * s
-                        shift_step += shift[j] * s
-                else:
-                    shift_step = _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag,
-                                               state[FIRST], state[SECOND], corrections)
+                shift_step = _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, state[FIRST], state[SECOND],
+                                       corrections)
                 if fit_intercept:
                     intercepts[a] += eta * (shift_step - _intercept_direction(rule, state, r, corrections))
             grad_intercepts[a] = 0.0
