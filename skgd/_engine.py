@@ -347,12 +347,12 @@ def target_scale(y, sample_weight, rows):
 
 
 def epochs(passes, y, sample_weight, state, settings, max_epochs, stop_early, validation, path):
-    """A generator training ``state`` (one target, ``y``) as :func:`run_epochs` describes, asking ``passes`` for its passes.
+    """A generator that trains ``state`` on the target ``y`` as :func:`run_epochs` does, asking ``passes`` for its passes.
 
     It yields its requests (see :class:`Passes`), ``("begin",)`` at the
     start of each epoch and ``("end",)`` at its end (answered True if a
-    callback stops training), and
-    returns whether the stopping rule, or a callback, ended it.
+    callback stops training), and returns whether the stopping rule, or a
+    callback, ended it.
     """
     scale = passes.X.target_scale() if passes.on_blocks else target_scale(y, sample_weight, passes.given_rows)
     # Divergence is judged against the starting model's objective too (a

@@ -435,8 +435,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             None starts from zeros (or, with ``warm_start``, from the
             previous ``coef_``).
         intercept_init : float or array-like of shape (1,) or (n_targets,), default=None
-            Intercept to start from (one per target for a 2-D ``y``). None starts, with ``warm_start``, from
-            the previous ``intercept_``; otherwise where a fit without it
+            Intercept to start from (one per target for a 2-D ``y``). None
+            starts, with ``warm_start``, from the previous ``intercept_``;
+            otherwise where a fit without it
             would, adjusted to ``coef_init``: 0 for the fixed schedules (as
             ``SGDRegressor``); under ``'auto'`` with ``fit_intercept``, the
             centre of ``y`` minus the features' mean times ``coef_init``.
@@ -784,10 +785,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 f"but this data gives {(n_targets, n_features)}. Set warm_start=False to start afresh."
             )
         inits = target_inits(*init, n_targets, n_features)
+        previous_coefs = float64_coef(self.coef_).reshape(n_targets, -1) if warm else None  # sparsified too
         return TargetStates([
             self._target_state(
                 X, y[:, target], weights, rng, features, auto, streaming, rows, inits[target], dtype,
-                (self.coef_[target], self.intercept_[target], self._state.states[target]) if warm else None,
+                (previous_coefs[target], self.intercept_[target], self._state.states[target]) if warm else None,
             )
             for target in range(n_targets)
         ])

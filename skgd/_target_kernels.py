@@ -16,7 +16,8 @@ two small matrix products per :data:`SUB_ROWS` rows (see
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
 from ._kernels import (
     BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _dot, _intercept_direction, _parallel, _row_step,
@@ -170,7 +171,8 @@ def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, inter
         stop = min((block + 1) * BLOCK_ROWS, n_rows)
         for start in range(block * BLOCK_ROWS, stop, SUB_ROWS):
             size = min(SUB_ROWS, stop - start)
-            predictions = _predictions(X, rows, start, size, coefs_t, buffer)
+            _gather(X, rows, start, size, buffer)
+            predictions = np.dot(buffer[:size], coefs_t)
             for q in range(size):
                 i = rows[start + q]
                 for a in range(n_models):
@@ -208,20 +210,54 @@ def targets_block_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts
             out[a, n_features + 1] = loss_sums[a]
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer, residuals,
                     grad_intercepts, loss_sums):
     """``X[rows[start:stop]].T @ residuals`` (n_features, n_models), each model's residuals added to the sums.
 
-    The rows are copied into ``buffer`` (at most :data:`SUB_ROWS` of them)
-    and multiplied by the models in two small matrix products (BLAS, one
-    thread at these sizes), so that each row is read from memory once for
-    all models and the arithmetic is vectorised across them. ``coefs_t``
-    is (n_features, n_models); ``residuals`` (SUB_ROWS, n_models) scratch.
+    The rows (at most :data:`SUB_ROWS`) are multiplied by the models in two
+    small matrix products (BLAS, on one thread at these sizes), so that
+    each row is read from memory once for all models and the arithmetic is
+    vectorised across them: consecutive float64 rows where they are,
+    others copied into ``buffer`` (float64) first. ``coefs_t`` is
+    (n_features, n_models); ``residuals`` (SUB_ROWS, n_models) scratch.
     """
+    raise NotImplementedError("compiled only")
+
+
+@overload(_rows_gradients, inline="always")
+def _compiled_rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer,
+                             residuals, grad_intercepts, loss_sums):
+    # a float32 X is always copied: the matrix products take one dtype
+    return _in_place_or_copied if X.dtype == types.float64 else _copied.py_func
+
+
+def _in_place_or_copied(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer, residuals,
+                        grad_intercepts, loss_sums):
+    size = stop - start
+    first = rows[start]
+    if rows[stop - 1] - first == size - 1 and _increasing(rows, start, stop):
+        return _block_gradients(X[first:first + size], Y, sample_weight, rows, start, coefs_t, intercepts, targets,
+                                loss, residuals, grad_intercepts, loss_sums)
+    return _copied(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer, residuals,
+                   grad_intercepts, loss_sums)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+def _copied(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts, targets, loss, buffer, residuals,
+            grad_intercepts, loss_sums):
+    size = stop - start
+    _gather(X, rows, start, size, buffer)
+    return _block_gradients(buffer[:size], Y, sample_weight, rows, start, coefs_t, intercepts, targets, loss,
+                            residuals, grad_intercepts, loss_sums)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
+def _block_gradients(block, Y, sample_weight, rows, start, coefs_t, intercepts, targets, loss, residuals,
+                     grad_intercepts, loss_sums):
+    """:func:`_rows_gradients` of the rows ``block`` (those of ``rows[start:]``)."""
     loss_code, epsilon = loss
-    size, n_models = stop - start, intercepts.shape[0]
-    predictions = _predictions(X, rows, start, size, coefs_t, buffer)
+    size, n_models = block.shape[0], intercepts.shape[0]
+    predictions = np.dot(block, coefs_t)
     for q in range(size):
         i = rows[start + q]
         for a in range(n_models):
@@ -230,16 +266,23 @@ def _rows_gradients(X, Y, sample_weight, rows, start, stop, coefs_t, intercepts,
             residuals[q, a] = r
             grad_intercepts[a] += r
             loss_sums[a] += row_loss
-    return np.dot(buffer[:size].T, residuals[:size])
+    return np.dot(block.T, residuals[:size])
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _predictions(X, rows, start, size, coefs_t, buffer):
-    """``X[rows[start:start + size]] @ coefs_t``, the rows copied into ``buffer`` first (read from memory once)."""
+def _increasing(rows, start, stop):
+    for k in range(start + 1, stop):
+        if rows[k] <= rows[k - 1]:
+            return False
+    return True
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gather(X, rows, start, size, buffer):
+    """``buffer[:size] = X[rows[start:start + size]]``, the rows ahead prefetched."""
     for q in range(size):
         if start + q + PREFETCH_DISTANCE < rows.shape[0]:
             prefetch_row(X, rows[start + q + PREFETCH_DISTANCE])
         i = rows[start + q]
         for j in range(X.shape[1]):
             buffer[q, j] = X[i, j]
-    return np.dot(buffer[:size], coefs_t)

@@ -234,3 +234,13 @@ def test_the_fit_does_not_depend_on_the_thread_count(solver, monkeypatch):
             fits.append(GDRegressor(solver=solver, batch_size=1000, max_iter=5, random_state=0).fit(X, Y))
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
     assert fits[0].loss_curve_ == fits[1].loss_curve_
+
+
+def test_a_sparsified_multi_output_model_predicts_and_warm_starts():
+    X, Y = _data()
+    model = GDRegressor(learning_rate="constant", eta0=1e-4, max_iter=3, tol=None, random_state=0).fit(X, Y)
+    dense = model.predict(X)
+    model.sparsify()
+    np.testing.assert_allclose(model.predict(X), dense, rtol=1e-12)
+    model.set_params(warm_start=True).fit(X, Y)
+    assert model.coef_.shape == (N_TARGETS, X.shape[1])
