@@ -14,6 +14,7 @@ use.
 """
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 from ._array_api import is_device_array
@@ -215,6 +216,15 @@ def _padded(curves):
 def targets_of(state):
     """The per-target training states of ``state`` (itself, for one target)."""
     return state.states if isinstance(state, TargetStates) else [state]
+
+
+def check_dense_for_targets(X, y):
+    """Refuse sparse ``X`` with a 2-D ``y``: the multi-output kernels read dense rows."""
+    if y.ndim == 2 and sp.issparse(X):
+        raise ValueError(
+            f"A 2-D y ({y.shape[1]} targets) needs dense X: sparse X is supported with a 1-D y only. "
+            "Fit one model per column (e.g. sklearn.multioutput.MultiOutputRegressor), or pass X.toarray()."
+        )
 
 
 def check_same_targets(state, y):

@@ -244,3 +244,15 @@ def test_a_sparsified_multi_output_model_predicts_and_warm_starts():
     np.testing.assert_allclose(model.predict(X), dense, rtol=1e-12)
     model.set_params(warm_start=True).fit(X, Y)
     assert model.coef_.shape == (N_TARGETS, X.shape[1])
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
+def test_sparse_X_with_several_targets_is_refused_clearly(Estimator):
+    import scipy.sparse as sp
+
+    X, Y = _data()
+    with pytest.raises(ValueError, match="needs dense X"):
+        Estimator().fit(sp.csr_matrix(X), Y)
+    with pytest.raises(ValueError, match="needs dense X"):
+        Estimator().partial_fit(sp.csr_matrix(X), Y)
+    Estimator(max_iter=2).fit(sp.csr_matrix(X), Y[:, 0])  # one target: sparse is fine
