@@ -117,11 +117,9 @@ class TargetPasses(Passes):
             results = []
             for a, (_, state, coef, schedule, average_from, updates) in enumerate(requests):
                 result = batch_step(
-                    np.ascontiguousarray(sums[:, a]), order.shape[0], coef, state.intercept,
-                    settings.fit_intercept, settings.penalty, schedule, precond, t, settings.rule,
-                    state.rule_state, rule_count, average_from,
+                    sums[:, a], order.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
+                    schedule, precond, t, settings.rule, state.rule_state, rule_count, average_from,
                 )
-                result = (sums[:, a, -1].sum(), *result[1:])
                 if updates is not None:
                     updates[0] = np.append(coef, result[1])
                 results.append(result)

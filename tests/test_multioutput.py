@@ -256,3 +256,13 @@ def test_sparse_X_with_several_targets_is_refused_clearly(Estimator):
     with pytest.raises(ValueError, match="needs dense X"):
         Estimator().partial_fit(sp.csr_matrix(X), Y)
     Estimator(max_iter=2).fit(sp.csr_matrix(X), Y[:, 0])  # one target: sparse is fine
+
+
+def test_a_pickled_multi_output_model_predicts_and_continues_alike():
+    import pickle
+
+    X, Y = _data()
+    model = GDRegressor(random_state=0).fit(X, Y)
+    copy = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(copy.predict(X), model.predict(X))
+    np.testing.assert_array_equal(copy.partial_fit(X, Y).coef_, model.partial_fit(X, Y).coef_)
