@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 from ._array_api import is_device_array
-from ._arrays import float64_coef
+from ._arrays import float64_coef, kernel_array
 from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
 from ._kernels import batch_step
 from ._parallel import one_blas_thread
@@ -56,7 +56,12 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
     ``callbacks`` are told of the whole model's epochs. Returns whether
     every target was stopped before ``max_epochs``.
     """
-    passes = TargetPasses(X, Y, sample_weight, rows, settings, states.rng)
+    if Y.shape[1] == 1:  # one column: the one-target kernels, so that it fits as a 1-D y bit for bit
+        Y = kernel_array(Y[:, 0])
+        passes = Passes(X, Y, sample_weight, rows, settings, states.rng)
+        Y = Y[:, None]
+    else:
+        passes = TargetPasses(X, Y, sample_weight, rows, settings, states.rng)
     validations = validations or [None] * Y.shape[1]
     paths = paths or [None] * Y.shape[1]
     runs = [
