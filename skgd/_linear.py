@@ -547,7 +547,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 target_state.preconditioner = (moved_preconditioner(preconditioner, X) if is_device_array(X)
                                                else preconditioner)
                 target_state.base_eta, _ = self._auto_step(
-                    host_design, preconditioner, host_y if host_y.ndim == 1 else host_y[:, target], host_weights,
+                    host_design, preconditioner, host_y if len(host_y.shape) == 1 else host_y[:, target], host_weights,
                     streaming=True,
                 )
                 target_state.eta = target_state.base_eta * divisions
@@ -776,7 +776,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         auto = None
         if self.learning_rate == "auto":
             auto = self._auto_preconditioner(X, weights, rng, streaming=streaming, rows=rows, rotatable=not streaming)
-        if y.ndim == 1:
+        if len(y.shape) == 1:  # (y on dask blocks is a Column, with a shape only)
             previous = (self.coef_, self.intercept_, self._state) if warm else None
             return self._target_state(X, y, weights, rng, features, auto, streaming, rows, init, dtype, previous)
         n_targets, n_features = y.shape[1], X.shape[1]

@@ -32,7 +32,7 @@ PATH_CHUNK_ROWS = 4096
 def train(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None, rows=None, path=None,
           callbacks=None):
     """:func:`~skgd._engine.run_epochs` for a 1-D ``y``, :func:`run_target_epochs` for a 2-D one."""
-    if y.ndim == 1:
+    if len(y.shape) == 1:  # (y on dask blocks is a Column, with a shape only)
         return run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, rows, path,
                           callbacks)
     if is_device_array(X):
@@ -223,7 +223,7 @@ def targets_of(state):
 
 def check_dense_for_targets(X, y):
     """Refuse sparse ``X`` with a 2-D ``y``: the multi-output kernels read dense rows."""
-    if y.ndim == 2 and sp.issparse(X):
+    if len(y.shape) == 2 and sp.issparse(X):
         raise ValueError(
             f"A 2-D y ({y.shape[1]} targets) needs dense X: sparse X is supported with a 1-D y only. "
             "Fit one model per column (e.g. sklearn.multioutput.MultiOutputRegressor), or pass X.toarray()."
@@ -233,7 +233,7 @@ def check_dense_for_targets(X, y):
 def check_same_targets(state, y):
     """Refuse a ``partial_fit`` whose ``y`` has another number of targets than the model's."""
     before = len(state.states) if isinstance(state, TargetStates) else None
-    now = y.shape[1] if y.ndim == 2 else None
+    now = y.shape[1] if len(y.shape) == 2 else None
     if before != now:
         def shape(count):
             return "1-D" if count is None else f"of {count} targets"
