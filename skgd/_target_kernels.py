@@ -110,10 +110,10 @@ def targets_minibatch_epoch(
                     preconditioner, rule, state, corrections, step,
                 )
             else:
-                shift_step = _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, state[FIRST], state[SECOND],
-                                       corrections)
+                shift_change = _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, state[FIRST],
+                                         state[SECOND], corrections)
                 if fit_intercept:
-                    intercepts[a] += eta * (shift_step - _intercept_direction(rule, state, r, corrections))
+                    intercepts[a] += shift_change - eta * _intercept_direction(rule, state, r, corrections)
             grad_intercepts[a] = 0.0
             if average_froms[a] > 0 and t >= average_froms[a]:
                 _average(coef, intercepts[a], state[AVERAGE], t - average_froms[a] + 1)
