@@ -52,7 +52,7 @@ from ._losses import loss_derivative, loss_value, loss_values
 from ._penalties import penalty_derivative, soft_threshold
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
-from ._schedules import AUTO, learning_rate
+from ._schedules import batch_learning_rate, learning_rate
 from ._update_rules import (
     ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_scale,
     rule_update, static_rule_code,
@@ -169,9 +169,7 @@ def _batches_epoch(
                     grad[j] += r * (X[i, j] - shift[j])
         t += 1
         rule_count += 1
-        eta = learning_rate(schedule, t)
-        if schedule[0] == AUTO and size < batch_size:
-            eta *= size / batch_size  # the step is sized for batch_size rows
+        eta = batch_learning_rate(schedule, t, size, batch_size)
         corrections, decay_1, decay_2 = _corrections(rule, decay_1, decay_2)
         intercept = _apply_step(
             coef, intercept, grad, grad_intercept, size, fit_intercept, penalty, eta,

@@ -56,3 +56,12 @@ def learning_rate(schedule, t):
     if code == INVSCALING:
         return eta0 / t**power_t
     return eta0
+
+
+@njit(cache=True, inline="always")
+def batch_learning_rate(schedule, t, size, batch_size):
+    """:func:`learning_rate` for an update from ``size`` rows: ``'auto'`` sizes its step for ``batch_size`` rows."""
+    eta = learning_rate(schedule, t)
+    if schedule[0] == AUTO and size < batch_size:
+        eta *= size / batch_size
+    return eta

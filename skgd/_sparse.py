@@ -47,7 +47,7 @@ from ._kernels import linear_predictions as dense_predictions
 from ._losses import loss_value
 from ._penalties import soft_threshold
 from ._prefetch import PREFETCH_DISTANCE, prefetch_span
-from ._schedules import AUTO, learning_rate
+from ._schedules import batch_learning_rate
 from ._update_rules import ADAM, AVERAGE, PLAIN
 
 
@@ -351,9 +351,7 @@ def sparse_minibatch_epoch(
                     grad[indices[n]] += r * data[n]
         t += 1
         rule_count += 1
-        eta = learning_rate(schedule, t)
-        if schedule[0] == AUTO and size < batch_size:
-            eta *= size / batch_size
+        eta = batch_learning_rate(schedule, t, size, batch_size)
         if lazy:
             shrink = 1.0 - eta * l2_strength
             if not shrink * weight_scale > MIN_WEIGHT_SCALE:

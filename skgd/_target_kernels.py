@@ -26,7 +26,7 @@ from ._kernels import (
 from ._losses import loss_value
 from ._parallel import one_blas_thread, run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
-from ._schedules import AUTO, learning_rate
+from ._schedules import batch_learning_rate
 from ._update_rules import AVERAGE, FIRST, SECOND, adam_corrections
 
 # Rows multiplied by the models at a time (in cache, whatever the number of models).
@@ -100,9 +100,8 @@ def targets_minibatch_epoch(
         i = order[start]
         for a in range(n_models):
             if a == 0 or etas[a] != etas[a - 1]:  # the schedule's power once for equal steps
-                eta = learning_rate((schedule[0], etas[a], schedule[2], schedule[3], schedule[4]), t)
-                if schedule[0] == AUTO and size < batch_size:
-                    eta *= size / batch_size  # the step is sized for batch_size rows
+                eta = batch_learning_rate((schedule[0], etas[a], schedule[2], schedule[3], schedule[4]), t,
+                                          size, batch_size)
             coef, state, r = coefs[a], rule_states[a], grad_intercepts[a]
             if not one_row:
                 intercepts[a] = _apply_step(
