@@ -149,6 +149,8 @@ class HostRows:
 
 def moved_to(state, X):
     """``state`` (built on the host from NumPy arrays) with its arrays in ``X``'s namespace, dtype and device."""
+    if not is_device_array(X):
+        return state
     state.coef, state.rule_state, state.intercept = (
         _move(state.coef, X), _move(state.rule_state, X), _move(state.intercept, X)
     )
@@ -157,7 +159,9 @@ def moved_to(state, X):
 
 
 def moved_preconditioner(preconditioner, X):
-    """``preconditioner`` with its arrays in ``X``'s namespace, dtype and device."""
+    """``preconditioner`` with its arrays in ``X``'s namespace, dtype and device (as it is for NumPy's ``X``)."""
+    if not is_device_array(X):
+        return preconditioner
     names = ("shift", "scale_diag", "scale_full", "root_diag", "root_full")
     return replace(preconditioner, **{name: _move(getattr(preconditioner, name), X) for name in names})
 

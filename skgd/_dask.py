@@ -3,18 +3,18 @@
 A dask ``X`` (chunked by rows, one chunk of columns: rechunked if not) is
 never gathered on the client or on one worker. Its blocks, with the blocks
 of ``y`` and of the sample weights cut alike, form a :class:`Blocks`: the
-rows object the engine (see ``_engine``) asks for what a solver needs:
+rows object (see ``_rows``) the engine asks for what a solver needs:
 
-- ``sums``: the loss and gradient sums of one model over all rows, for the
-  ``'batch'`` solver. Each block runs the compiled pass the in-memory solver
+- ``gradient_sums``: the loss and gradient sums of one model over all rows,
+  for the ``'batch'`` solver. Each block runs the compiled pass the in-memory solver
   uses (:func:`~skgd._kernels.batch_sums`) where it lives and sends back one
   vector of ``n_features + 2`` sums; the vectors are added in a tree of
   :data:`SPLIT_EVERY` (as ``dask.array``'s reductions are). The update is
   then the in-memory one, :func:`~skgd._kernels.batch_step`, on the client.
-- ``epoch``: one pass of ``'minibatch'`` or ``'sgd'``. The model (its
+- ``updates``: one pass of ``'minibatch'`` or ``'sgd'``. The model (its
   coefficients, intercept and update rule's state: a few vectors) travels
   from block to block; each block runs :func:`~skgd._kernels.minibatch_epoch`
-  on its rows. The order is :func:`epoch_order`'s: the blocks in a fresh
+  on its rows, in :func:`epoch_order`'s order (drawn by ``order``): the blocks in a fresh
   random order, the rows of each block in a random order of their own. Unlike
   a full shuffle, the rows of one block stay together in an epoch, and a
   batch never spans two blocks (a block's last batch may be short).
@@ -47,6 +47,7 @@ from ._arrays import float64_coef, kernel_array
 from ._features import RAW_FEATURES
 from ._kernels import batch_sums, linear_predictions, loss_sums, minibatch_epoch
 from ._preconditioning import Moments
+from ._rows import Rows, training_rows, weighted_median
 
 # Partial sums added per task of the tree reduction.
 SPLIT_EVERY = 8
@@ -118,7 +119,7 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
     if _persisted(X):
         weights = weights.persist()
     blocks = Blocks(X, y, weights)
-    return blocks, blocks.y, blocks.weights
+    return blocks, blocks.y, blocks.sample_weight
 
 
 def validate_X(estimator, X, reset):
@@ -195,36 +196,46 @@ class Column:
         return _gather(self.array, rows)
 
 
-class Blocks:
-    """The rows of a design on the blocks of a dask ``X``, with ``y`` and weights cut alike.
+class Blocks(Rows):
+    """The rows of a design on the blocks of a dask ``X``, with ``y`` and weights cut alike: all are training rows.
 
     ``features`` (see ``_features``) maps a block of ``X`` to its block of
-    the design, where the block lives.
+    the design, where the block lives. An epoch's order is
+    :func:`block_schedule`'s, the full-batch sums are one row of sums.
     """
 
     def __init__(self, X, y, weights, features=RAW_FEATURES):
-        self.X, self.features, self.dtype = X, features, X.dtype
-        self.y, self.weights = (y, weights) if isinstance(y, Column) else (Column(y), Column(weights))
-        self.lengths = X.chunks[0]
+        y, weights = (y, weights) if isinstance(y, Column) else (Column(y), Column(weights))
+        super().__init__(X, y, weights)
+        self.features, self.dtype, self.indices = features, X.dtype, None
         self.parts = list(zip(X.to_delayed().ravel(), self.y.array.to_delayed().ravel(),
-                              self.weights.array.to_delayed().ravel()))
+                              self.sample_weight.array.to_delayed().ravel()))
         n_columns = features.design(np.zeros((1, X.shape[1]), dtype=X.dtype)).shape[1]
         self.shape = (X.shape[0], n_columns)
 
     def mapped(self, features):
         """The same rows under another feature map."""
-        return Blocks(self.X, self.y, self.weights, features)
+        return Blocks(self.X, self.y, self.sample_weight, features)
 
     def __getitem__(self, rows):
         """Design rows ``rows`` (a slice or indices) as a NumPy array, gathered from their blocks."""
         return _design(self.features, _gather(self.X, rows))
 
+    def head(self, n_rows):
+        """The first ``n_rows`` rows, gathered as :class:`~skgd._rows.ArrayRows`."""
+        rows = slice(None, n_rows)
+        return training_rows(self[rows], self.y[rows], self.sample_weight[rows])
+
     def target_scale(self):
         """``mean(w * (y**2 + |y|))``, the engine's scale of the targets."""
-        y, w = self.y.array, self.weights.array
+        y, w = self.y.array, self.sample_weight.array
         return float((w * (y * y + abs(y))).mean().compute())
 
-    def sums(self, coef, intercept, loss, shift):
+    def order(self, rng, shuffle):
+        """The blocks of the next epoch and the seeds of their rows' orders (see :func:`block_schedule`)."""
+        return block_schedule(rng, len(self.parts), shuffle)
+
+    def gradient_sums(self, coef, intercept, loss, shift):
         """Loss and gradient sums at one model, as one row of :func:`~skgd._kernels.batch_sums`."""
         import dask
 
@@ -232,7 +243,7 @@ class Blocks:
                  for part in self.parts]
         return dask.compute(_tree_sum(parts))[0][None, :]
 
-    def loss_sums(self, coefs, intercepts, loss):
+    def model_loss_sums(self, coefs, intercepts, loss):
         """Sums of the weighted losses of several models over all rows."""
         import dask
 
@@ -259,34 +270,31 @@ class Blocks:
         The weighted median gathers ``y`` and the weights: two numbers a row, an
         ``n_features``-th (or less) of ``X``'s size.
         """
-        y, w = self.y.array, self.weights.array
+        y, w = self.y.array, self.sample_weight.array
         if robust:
-            from ._linear import _weighted_median
-
-            centre = _weighted_median(*(np.asarray(column) for column in _compute(y, w)))
+            centre = weighted_median(*(np.asarray(column) for column in _compute(y, w)))
         else:
             centre = (w * y).sum() / w.sum()
         spread, size, total = _compute((w * abs(y - centre)).sum(), (w * abs(y)).sum(), w.sum())
         return float(centre), float(spread / total), float(size / total)
 
-    def epoch(self, rng, shuffle, batch_size, coef, intercept, t, rule_count, rule_state, settings, schedule,
-              precond, average_from, updates):
-        """One pass of :func:`~skgd._kernels.minibatch_epoch` over the blocks in :func:`epoch_order`.
+    def updates(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
+        """One pass of :func:`~skgd._kernels.minibatch_epoch` over the blocks in ``order`` (see :meth:`order`).
 
-        Updates ``coef`` and ``rule_state`` in place and returns the loss sum,
-        intercept, update count and rule count, as the kernel does;
+        Updates ``coef`` and the rule's state in place and returns the loss
+        sum, intercept, update count and rule count, as the kernel does;
         ``updates`` (None, or a row per update) receives the path.
         """
         import dask
 
-        blocks, seeds = block_schedule(rng, len(self.parts), shuffle)
-        model = (coef, intercept, t, rule_count, rule_state, 0.0)
+        rule_state = state.rule_state
+        model = (coef, state.intercept, state.t, state.rule_count, rule_state, 0.0)
         records = []
-        for block, seed in zip(blocks, seeds):
+        for block, seed in zip(*order):
             model, record = dask.delayed(_block_epoch, nout=2)(
                 self.features, *self.parts[block], seed, model, batch_size, settings.fit_intercept,
-                settings.loss, settings.penalty, schedule, precond, settings.rule, average_from,
-                updates is not None,
+                settings.loss, settings.penalty, schedule, state.preconditioner.arrays(), settings.rule,
+                average_from, updates is not None,
             )
             records.append(record)
         model, records = dask.compute(model, records if updates is not None else [])

@@ -2,7 +2,9 @@
 
 An epoch visits every training row once, in a fresh random order when
 ``shuffle`` is set, in batches of ``batch_size`` rows (all rows for ``'batch'``,
-one for ``'sgd'``); :func:`~skgd._kernels.minibatch_epoch` does the arithmetic.
+one for ``'sgd'``); the rows object of the data's kind (see ``_rows``) runs
+the kernel that does the arithmetic (:func:`~skgd._kernels.minibatch_epoch`
+for an array).
 After each epoch the loop
 
 1. records the epoch objective: in a fit under ``'auto'``, the exact objective
@@ -40,12 +42,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _vectorised
-from ._array_api import all_finite, copied, device_rows, is_device_array, namespace, to_numpy, xp_device
-from ._kernels import batch_epoch, batch_step, batch_sums, loss_sums, minibatch_epoch
+from ._array_api import all_finite, copied, namespace, to_numpy
 from ._penalties import penalty_value
+from ._rows import training_rows
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
-from ._sparse import is_sparse
 from ._update_rules import AVERAGE, FIRST
 
 # An objective this many times larger than the starting one counts as divergence.
@@ -189,14 +189,11 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
                path=None, callbacks=None):
     """Train ``state`` in place for up to ``max_epochs`` epochs.
 
-    ``X`` is an array, a lazy design (see ``_features``), or rows on
-    blocks (see ``_dask``: they hold ``y`` and the weights, and run the
-    passes where the blocks are); training uses its ``rows`` (increasing
-    indices; None for all), so that holding rows out copies nothing.
-    An array of another Array API namespace than NumPy's (with ``y``,
-    ``sample_weight`` and the state's arrays on its device) takes the
-    vectorised path (see ``_vectorised``). ``sample_weight`` is
-    normalised to mean 1 over them. With
+    ``X`` is a design (see ``_features``) of any kind (see ``_rows``: on a
+    device, with ``y``, ``sample_weight`` and the state there); training
+    uses its ``rows`` (increasing indices; None for all), so that holding
+    rows out copies nothing. ``sample_weight`` is normalised to mean 1
+    over them. With
     ``stop_early`` false (as in ``partial_fit``) no stopping rule ends the
     loop, though the adaptive step still adapts. ``path`` (a :class:`Path`)
     records the descent; ``callbacks`` are told of each epoch.
@@ -207,8 +204,9 @@ def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, val
         Whether the stopping rule, or a callback, ended the loop before
         ``max_epochs``.
     """
-    passes = Passes(X, y, sample_weight, rows, settings, state.rng)
-    run = epochs(passes, y, sample_weight, state, settings, max_epochs, stop_early, validation, path)
+    training = training_rows(X, y, sample_weight, rows)
+    passes = Passes(training, settings, state.rng)
+    run = epochs(passes, training, state, settings, max_epochs, stop_early, validation, path)
     return drive([run], passes, callbacks, state)[0]
 
 
@@ -261,110 +259,54 @@ class Passes:
     to request: ``("epoch", state, coef, schedule, average_from, updates)``
     (one epoch of updates on ``coef``, in place; answered with the kernel's
     ``(loss_sum, intercept, t, rule_count)``), ``("gradient", coef,
-    intercept, shift)`` (the full-batch block sums at a model) and
-    ``("losses", coefs, intercepts)`` (the loss sums of models). The rows
-    are visited in a new random order each epoch when shuffling (drawn
-    from ``rng``), else in memory order. ``_targets.TargetPasses`` serves
-    several targets in one pass.
+    intercept, shift)`` (the full-batch sums at a model) and ``("losses",
+    coefs, intercepts)`` (the loss sums of models). The rows object (see
+    ``_rows``) answers them; it gives the rows of each epoch, in a new random
+    order when shuffling (drawn from ``rng``), else in memory order.
+    ``_targets.TargetPasses`` serves several targets in one pass.
     """
 
-    def __init__(self, X, y, sample_weight, rows, settings, rng):
-        self.X, self.y, self.sample_weight, self.settings, self.rng = X, y, sample_weight, settings, rng
-        self.n_samples = X.shape[0] if rows is None else rows.shape[0]
-        # rows on blocks have no indices: they keep their rows, and draw their own order (see _dask.epoch_order)
-        self.on_blocks = _on_blocks(X)
-        # arrays of another namespace: all rows in memory order (None), or the training rows on the device
-        self.on_device = is_device_array(X)
-        if self.on_device:
-            self.rows = None if rows is None else device_rows(rows, X)
-        else:
-            self.rows = None if self.on_blocks else np.arange(self.n_samples) if rows is None else rows
-        self.given_rows = rows
+    def __init__(self, rows, settings, rng):
+        self.rows, self.settings, self.rng = rows, settings, rng
+        self.n_samples = rows.n_samples
         self.batch_size = min(settings.batch_size, self.n_samples)
         # A full batch's gradient is a sum: memory order is fastest.
-        self.shuffle = settings.shuffle and self.batch_size < self.n_samples and not self.on_blocks
-        one_pass = isinstance(X, np.ndarray) or is_sparse(X) or self.on_blocks or self.on_device  # not lazy
-        self.full_batch = one_pass and self.batch_size == self.n_samples
-
-    def order(self):
-        """The order of the rows in the next epoch (None for rows on blocks)."""
-        if not self.shuffle:
-            return self.rows
-        permutation = self.rng.permutation(self.n_samples)
-        order = permutation if self.given_rows is None else self.given_rows[permutation]
-        return device_rows(order, self.X) if self.on_device else order
+        self.shuffle = settings.shuffle and self.batch_size < self.n_samples
+        self.full_batch = rows.one_pass and self.batch_size == self.n_samples
 
     def serve(self, kind, requests):
+        rows, loss = self.rows, self.settings.loss
         if kind == "epoch":
-            order = self.order()
-            return {index: _epoch(self.X, self.y, self.sample_weight, order, self.batch_size, coef, state,
-                                  self.settings, schedule, average_from, updates)
+            order = rows.order(self.rng, self.shuffle)
+            return {index: rows.epoch(order, self.batch_size, coef, state, self.settings, schedule, average_from,
+                                      updates)
                     for index, (_, state, coef, schedule, average_from, updates) in requests.items()}
         if kind == "gradient":
-            return {index: self._gradient_sums(*request[1:]) for index, request in requests.items()}
-        return {index: self._loss_sums(*request[1:]) for index, request in requests.items()}
-
-    def _gradient_sums(self, coef, intercept, shift):
-        X, y, weights, rows, loss = self.X, self.y, self.sample_weight, self.rows, self.settings.loss
-        if self.on_device:
-            return _vectorised.gradient_sums(X, y, weights, slice(None) if rows is None else rows, coef, intercept,
-                                             loss, shift)
-        if self.on_blocks:
-            return X.sums(coef, intercept, loss, shift)
-        if is_sparse(X):
-            return X.batch_sums(y, weights, rows, coef, intercept, loss, shift)
-        return batch_sums(X, y, weights, rows, coef, intercept, loss, shift)
-
-    def _loss_sums(self, coefs, intercepts):
-        X, y, weights, rows = self.X, self.y, self.sample_weight, self.rows
-        if self.on_device:
-            return to_numpy(_vectorised.loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss))
-        if self.on_blocks:
-            return X.loss_sums(coefs, intercepts, self.settings.loss)
-        if isinstance(X, np.ndarray) or is_sparse(X):
-            return _loss_sums(X, y, weights, rows, coefs, intercepts, self.settings.loss)
-        return sum(
-            loss_sums(X[part], y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
-                      self.settings.loss)
-            for part in X.chunks(rows, 1)
-        )
+            return {index: rows.gradient_sums(coef, intercept, loss, shift)
+                    for index, (_, coef, intercept, shift) in requests.items()}
+        return {index: rows.loss_sums(coefs, intercepts, loss) for index, (_, coefs, intercepts) in requests.items()}
 
 
-def target_scale(y, sample_weight, rows):
-    """The scale of the targets, ``mean(s * (y**2 + |y|))`` over the training rows, for the divergence test."""
-    if is_device_array(y):
-        xp = namespace(y)
-        if rows is None:
-            y_train, weight_train = y, sample_weight
-        else:
-            y_train, weight_train = xp.take(y, device_rows(rows, y)), xp.take(sample_weight, device_rows(rows, y))
-        return float(xp.sum(weight_train * (y_train * y_train + xp.abs(y_train)))) / y_train.shape[0]
-    y_train, weight_train = (y, sample_weight) if rows is None else (y[rows], sample_weight[rows])
-    # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
-    # while, taking cores from the first epochs of the parallel batch pass.
-    return (np.einsum("i,i,i->", weight_train, y_train, y_train)
-            + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
-
-
-def epochs(passes, y, sample_weight, state, settings, max_epochs, stop_early, validation, path):
-    """A generator that trains ``state`` on the target ``y`` as :func:`run_epochs` does, asking ``passes`` for its passes.
+def epochs(passes, rows, state, settings, max_epochs, stop_early, validation, path):
+    """A generator that trains ``state`` on the target of ``rows`` as :func:`run_epochs` does, asking ``passes`` for its passes.
 
     It yields its requests (see :class:`Passes`), ``("begin",)`` at the
     start of each epoch and ``("end",)`` at its end (answered True if a
     callback stops training), and returns whether the stopping rule, or a
     callback, ended it.
     """
-    scale = passes.X.target_scale() if passes.on_blocks else target_scale(y, sample_weight, passes.given_rows)
     # Divergence is judged against the starting model's objective too (a
     # warm start's), not against the first epoch's, which may have exploded.
-    reference = max(scale, _sampled_objective(passes.X, y, sample_weight, passes.given_rows, state.coef,
-                                              state.intercept, settings))
+    checked = rows.head(FINAL_CHECK_ROWS)
+    reference = max(rows.target_scale(), _objective(checked, state.coef, state.intercept, settings))
     started = time.perf_counter()
     stopped_by = yield from _run(passes, state, settings, max_epochs, stop_early, validation, reference, path)
     if settings.verbose and stopped_by:
         print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     if not (settings.schedule_name == "auto" and stop_early):  # else every model was measured
-        _check_final_coefficients(passes.X, y, sample_weight, passes.given_rows, state, settings, reference)
+        # epoch objectives are measured before each update: the last one is checked here
+        objective = _objective(checked, state.coef, state.intercept, settings)
+        _check_divergence(objective, state.coef, state.intercept, state, settings, reference)
     return stopped_by is not None
 
 
@@ -389,7 +331,9 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
         if path is not None and path.every_update:
             updates = path.new_rows(-(-n_samples // batch_size))
         if judge is not None and judge.full_batch:
-            intercept, t, rule_count = judge.batch_step(coef, state, settings, schedule, average_from, updates)
+            # the full-batch update from the gradient the judge measured at coef
+            _, intercept, t, rule_count = passes.rows.step(judge.gradient, coef, state, settings, schedule,
+                                                           average_from, updates)
         else:
             penalty = penalty_value(coef, *settings.penalty)  # at the epoch's start
             loss_sum, intercept, t, rule_count = yield ("epoch", state, coef, schedule, average_from, updates)
@@ -466,68 +410,6 @@ def _report(state, settings, seconds, restarted, eta_before):
         print(f"   stalled for {settings.n_iter_no_change} epochs: step divided by {eta_before / state.eta:g}")
 
 
-def _epoch(X, y, sample_weight, order, batch_size, coef, state, settings, schedule, average_from, updates):
-    """One pass of the kernel over the rows in ``order``, updating ``coef`` in place.
-
-    Arrays of another namespace than NumPy's take the vectorised path
-    (``order`` None: all rows, in memory order).
-
-    A full batch of an array takes the parallel :func:`batch_epoch`; sparse
-    rows (see ``_sparse``) take their own kernels, with the same step. A lazy
-    design (see ``_features``) is expanded a chunk of whole batches at a
-    time, so the updates are those of the expanded array in the same order.
-    ``updates`` (None, or one row per update) receives the coefficients and
-    intercept after each update.
-    """
-    precond = state.preconditioner.arrays()
-    if is_device_array(X):
-        return _vectorised.minibatch_epoch(
-            X, y, sample_weight, order, batch_size, coef, state.intercept, settings.fit_intercept,
-            settings.loss, settings.penalty, schedule, precond, state.t, settings.rule, state.rule_state,
-            state.rule_count, average_from, updates,
-        )
-    step = (settings.fit_intercept, settings.loss, settings.penalty, schedule, precond, state.t, settings.rule,
-            state.rule_state, state.rule_count, average_from)
-    if _on_blocks(X):
-        if batch_size < X.shape[0]:
-            return X.epoch(state.rng, settings.shuffle, batch_size, coef, state.intercept, state.t,
-                           state.rule_count, state.rule_state, settings, schedule, precond, average_from, updates)
-    if _on_blocks(X) or (batch_size == order.shape[0] and (isinstance(X, np.ndarray) or is_sparse(X))):
-        if _on_blocks(X):
-            sums = X.sums(coef, state.intercept, settings.loss, precond[0])
-            result = batch_step(sums, X.shape[0], coef, state.intercept, settings.fit_intercept, *step[2:])
-        elif is_sparse(X):
-            sums = X.batch_sums(y, sample_weight, order, coef, state.intercept, settings.loss, precond[0])
-            result = batch_step(sums, order.shape[0], coef, state.intercept, settings.fit_intercept,
-                                *step[2:])
-        else:
-            result = batch_epoch(X, y, sample_weight, order, coef, state.intercept, *step)
-        if updates is not None:
-            updates[0] = np.append(coef, result[1])
-        return result
-    if is_sparse(X):
-        record = () if updates is None else (updates,)
-        return X.epoch(y, sample_weight, order, batch_size, coef, state.intercept, *step, *record)
-    if isinstance(X, np.ndarray):
-        parts = [(X, y, sample_weight, order)]
-    else:
-        parts = (
-            (X[rows], y[rows], sample_weight[rows], np.arange(rows.shape[0]))
-            for rows in X.chunks(order, batch_size)
-        )
-    loss_sum, intercept, t, rule_count = 0.0, state.intercept, state.t, state.rule_count
-    for X_part, y_part, weight_part, order_part in parts:
-        # Omitted, not None, without a record: the kernel compiled without its writes.
-        record = () if updates is None else (updates[t - state.t:],)
-        chunk_loss, intercept, t, rule_count = minibatch_epoch(
-            X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
-            settings.fit_intercept, settings.loss, settings.penalty, schedule,
-            precond, t, settings.rule, state.rule_state, rule_count, average_from, *record,
-        )
-        loss_sum += chunk_loss
-    return loss_sum, intercept, t, rule_count
-
-
 def _average_from(state, settings, judge=None):
     """The update from which to average: where averaging began, else where it is to begin (0: never).
 
@@ -562,7 +444,7 @@ class Judge:
     def __init__(self, passes, settings, averaging):
         self.n_rows = passes.n_samples
         self.settings = settings
-        self.on_device = passes.on_device
+        self.rows = passes.rows
         self.full_batch = passes.full_batch
         self.averaging = averaging and not self.full_batch
         self.gradient = None
@@ -580,26 +462,6 @@ class Judge:
             objective = (yield from self._objectives([coef], [intercept]))[0]
         state.best_loss = float(objective)
         state.best_coef, state.best_intercept = copied(coef), intercept
-
-    def batch_step(self, coef, state, settings, schedule, average_from, updates):
-        """The full-batch update from the gradient measured at ``coef``; returns the new intercept, t and count."""
-        if self.on_device:
-            intercept, t, rule_count = _vectorised.batch_step(
-                *self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
-                schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state,
-                state.rule_count, average_from,
-            )
-            if updates is not None:
-                updates[0, :-1], updates[0, -1] = to_numpy(coef), float(intercept)
-            return intercept, t, rule_count
-        _, intercept, t, rule_count = batch_step(
-            self.gradient, self.n_rows, coef, state.intercept, settings.fit_intercept, settings.penalty,
-            schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state, state.rule_count,
-            average_from,
-        )
-        if updates is not None:
-            updates[0] = np.append(coef, intercept)
-        return intercept, t, rule_count
 
     def restart_at(self, state):
         """The best model's coefficients and intercept, as a new iterate (measured again for ``'batch'``)."""
@@ -636,25 +498,11 @@ class Judge:
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
         self.gradient = yield ("gradient", coef, intercept, preconditioner.shift)
-        if self.on_device:  # (gradient, intercept's gradient, loss) sums
-            loss_sum = float(self.gradient[2])
-            self.gradient = self.gradient[:2]
-            return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
-        n_features = coef.shape[0]
-        loss_sum = self.gradient[:, n_features + 1].sum()
-        return loss_sum / self.n_rows + penalty_value(coef, *self.settings.penalty)
+        return self.rows.gradient_loss(self.gradient) / self.n_rows + penalty_value(coef, *self.settings.penalty)
 
     def _objectives(self, coefs, intercepts):
         """The objective of each model (coefficients of the design, intercept) on the training rows."""
-        if self.on_device:
-            xp = namespace(coefs[0])
-            stacked = xp.stack(coefs)
-            intercepts_array = xp.stack([xp.asarray(i, dtype=stacked.dtype, device=xp_device(stacked))
-                                         for i in intercepts])
-            sums = yield ("losses", stacked, intercepts_array)
-        else:
-            coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
-            sums = yield ("losses", coefs, intercepts)
+        sums = yield ("losses", coefs, intercepts)
         penalties = np.array([penalty_value(c, *self.settings.penalty) for c in coefs])
         return sums / self.n_rows + penalties
 
@@ -772,38 +620,10 @@ def _judge_epoch(state, settings, objective, previous_best, stochastic):
     return True
 
 
-def _check_final_coefficients(X, y, sample_weight, rows, state, settings, reference):
-    """Divergence check of the coefficients the last epoch left.
-
-    Epoch objectives are measured before each update, so the last update is
-    checked here, on at most ``FINAL_CHECK_ROWS`` training rows.
-    """
-    objective = _sampled_objective(X, y, sample_weight, rows, state.coef, state.intercept, settings)
-    _check_divergence(objective, state.coef, state.intercept, state, settings, reference)
-
-
-def _sampled_objective(X, y, sample_weight, rows, coef, intercept, settings):
-    """The objective of a model on at most ``FINAL_CHECK_ROWS`` training rows (the first ones)."""
-    if is_device_array(X):
-        checked = device_rows(np.arange(min(FINAL_CHECK_ROWS, X.shape[0])) if rows is None
-                              else rows[:FINAL_CHECK_ROWS], X)
-        loss_sum = float(_vectorised.loss_sums(X, y, sample_weight, checked, coef[None, :], intercept,
-                                               settings.loss)[0])
-        return loss_sum / checked.shape[0] + penalty_value(coef, *settings.penalty)
-    rows = slice(None, FINAL_CHECK_ROWS) if rows is None else rows[:FINAL_CHECK_ROWS]
-    if _on_blocks(X):
-        y, sample_weight = X.y, X.weights
-    y_checked = y[rows]
-    loss_sum = _loss_sums(X[rows], y_checked, sample_weight[rows], np.arange(y_checked.shape[0]),
-                          coef[None, :], np.array([intercept]), settings.loss)[0]
-    return loss_sum / y_checked.shape[0] + penalty_value(coef, *settings.penalty)
-
-
-def _loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
-    """``_kernels.loss_sums`` for an array or sparse rows."""
-    if is_sparse(X):
-        return X.loss_sums(y, sample_weight, rows, coefs, intercepts, loss)
-    return loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss)
+def _objective(rows, coef, intercept, settings):
+    """The objective of a model on ``rows``."""
+    loss_sum = rows.loss_sums([coef], [intercept], settings.loss)[0]
+    return loss_sum / rows.n_samples + penalty_value(coef, *settings.penalty)
 
 
 def _check_divergence(objective, coef, intercept, state, settings, reference):
@@ -833,11 +653,6 @@ def _check_divergence(objective, coef, intercept, state, settings, reference):
         f"Gradient descent diverged in epoch {state.n_iter + 1}: the objective became "
         f"{objective:.3g}; {cause}. To fix it, {advice}."
     )
-
-
-def _on_blocks(X):
-    """Whether ``X`` is rows on blocks (see ``_dask``), which run the passes themselves."""
-    return hasattr(X, "sums")
 
 
 def _current_step(state, settings):

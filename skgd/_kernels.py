@@ -284,26 +284,16 @@ def _record(path, update, coef, weight_scale, intercept):
     path[update, n_features] = intercept
 
 
-def batch_epoch(
-    X, y, sample_weight, rows, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from,
-):
-    """One full-batch update: :func:`minibatch_epoch` with a single batch of ``rows``.
+def batch_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
+    """The per-block sums of :func:`block_sums` over all of ``rows``, in one parallel pass.
 
     ``rows`` (increasing, for memory order) are visited in one pass that,
     while each row is in cache, adds its loss and its gradient. Blocks of
     :data:`BLOCK_ROWS` rows are summed apart, on several cores for data of at
-    least :data:`PARALLEL_MIN_VALUES` values, and their sums added in block
-    order, so that the result does not depend on the number of threads.
-    Takes and returns what :func:`minibatch_epoch` does.
+    least :data:`PARALLEL_MIN_VALUES` values; :func:`batch_step` adds them in
+    block order, so that the result does not depend on the number of threads.
+    A full-batch epoch is these sums and that step.
     """
-    sums = batch_sums(X, y, sample_weight, rows, coef, intercept, loss, preconditioner[0])
-    return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule,
-                      preconditioner, t, rule, rule_state, rule_count, average_from)
-
-
-def batch_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
-    """The per-block sums of :func:`block_sums` over all of ``rows``, in one parallel pass."""
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, X.shape[1] + 2))
 
@@ -319,7 +309,7 @@ def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
 
     Model ``m`` has coefficients ``coefs[m]`` and intercept ``intercepts[m]``;
     each row is read once for all of them. Blocks of :data:`BLOCK_ROWS` rows
-    are summed apart and added in order, as in :func:`batch_epoch`. Data of
+    are summed apart and added in order, as in :func:`batch_sums`. Data of
     fewer than :data:`PARALLEL_MIN_VALUES` values is summed in NumPy
     instead, which a first fit on small data need not compile (half a
     second) and which costs little there.

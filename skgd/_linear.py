@@ -31,6 +31,7 @@ from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
 from ._parallel import one_blas_thread
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
+from ._rows import training_rows
 from ._schedules import SCHEDULE_CODES, optimal_t0
 from ._sparse import SPARSE_FORMATS, linear_predictions
 from ._targets import (
@@ -467,8 +468,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         warm = self.warm_start and hasattr(self, "coef_")
         state = self._initial_state(*host_view(design, y, weights), rng, warm, features, rows=rows, init=init,
                                     dtype=numpy_dtype(X))
-        if is_device_array(X):
-            state = moved_to(state, X)
+        state = moved_to(state, X)
         if state.preconditioner.rotate:
             design = _rotate(state, X)
         if held_out is not None:
@@ -531,8 +531,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             rng = check_random_state(self.random_state)
             state = self._initial_state(*host_view(design, y, weights), rng, False, features, streaming=True,
                                         dtype=numpy_dtype(X))
-            if is_device_array(X):
-                state = moved_to(state, X)
+            state = moved_to(state, X)
         else:
             check_same_targets(state, y)
         if not first_call and self.learning_rate == "auto":
@@ -544,8 +543,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             for target, target_state in enumerate(targets_of(state)):
                 divisions = target_state.eta / target_state.base_eta
                 target_state.moments = moments
-                target_state.preconditioner = (moved_preconditioner(preconditioner, X) if is_device_array(X)
-                                               else preconditioner)
+                target_state.preconditioner = moved_preconditioner(preconditioner, X)
                 target_state.base_eta, _ = self._auto_step(
                     host_design, preconditioner, host_y if len(host_y.shape) == 1 else host_y[:, target], host_weights,
                     streaming=True,
@@ -869,7 +867,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """Step and starting intercept of ``'auto'`` for the target ``y`` (1-D) of ``X``, trained on its ``rows``."""
         n_samples = y.shape[0] if rows is None else rows.shape[0]
         batch_size = self._batch_size(n_samples)
-        centre, spread, size = _target_statistics(X, y, weights, rows, self.loss in ROBUST)
+        centre, spread, size = training_rows(X, y, weights, rows).target_statistics(self.loss in ROBUST)
         if not spread > 0:
             # y constant: the start fits it exactly, and nothing moves whatever
             # the step; the scale of y (1 for a zero y) keeps the step finite
@@ -983,23 +981,3 @@ def _rotate(state, X):
         target_state.preconditioner, target_state.features, target_state.moments = preconditioner, features, moments
         target_state.coef = target_state.coef @ rotation
     return features.design(X)
-
-
-def _target_statistics(X, y, weights, rows, robust):
-    """Weighted centre of the training ``y`` (median if ``robust``, else mean), mean ``|y - centre|``, mean ``|y|``.
-
-    Rows on blocks (see ``_dask``) compute them where the blocks are.
-    """
-    if hasattr(X, "target_statistics"):
-        return X.target_statistics(robust)
-    if rows is not None:
-        y, weights = y[rows], weights[rows]
-    centre = _weighted_median(y, weights) if robust else np.average(y, weights=weights)
-    spread = np.average(np.abs(y - centre), weights=weights)
-    return centre, spread, np.average(np.abs(y), weights=weights)
-
-
-def _weighted_median(values, weights):
-    order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]

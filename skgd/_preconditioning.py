@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._sparse import is_sparse
+from ._sparse import SparseRows
 
 MAX_FULL_FEATURES = 256
 # Above this condition number of the diagonally preconditioned problem, a
@@ -150,7 +150,7 @@ class Preconditioner:
         """
         n_features = X.shape[1]
         n_samples = X.shape[0] if rows is None else rows.shape[0]
-        sparse = is_sparse(X)
+        sparse = isinstance(X, SparseRows)
         if sparse:
             # a sparse design: its column moments from every training row, in
             # one pass over the non-zeros (a sample would miss rare columns,
@@ -319,7 +319,7 @@ class Moments:
     @classmethod
     def of(cls, X, sample_weight, full):
         """Moments of the rows of ``X`` (an array, or sparse rows: diagonal only)."""
-        if is_sparse(X):
+        if isinstance(X, SparseRows):
             return cls(*X.moments(sample_weight), None)
         weight = float(sample_weight.sum())
         if not weight > 0:  # no rows that count: merging ignores these
@@ -474,7 +474,7 @@ def _diagonal_curvatures(X, shift, sample_weight, scale, root_inverse):
     ``Z`` has the rows ``sqrt(s_i) * (x_i - shift) * scale * root_inverse``;
     sparse rows compute both without forming it.
     """
-    if is_sparse(X):
+    if isinstance(X, SparseRows):
         return X.centred_curvatures(shift, sample_weight, scale * root_inverse)
     rows = _centred(X, shift, sample_weight, scale)
     rows *= root_inverse

@@ -5,8 +5,8 @@ validation converts it) is stored once, as CSR: its ``data``, ``indices``
 and ``indptr`` are handed to the kernels as they are, never densified and
 never centred (centring a sparse matrix makes it dense). :class:`SparseRows`
 is that design, one more kind of rows beside the dense array and the lazily
-expanded polynomial rows of ``_features``; the engine asks it for its
-kernels' results, not for ``X[i, j]``.
+expanded polynomial rows of ``_features``; the engine asks its rows object
+(``_rows.CsrRows``) for these kernels' results, not for ``X[i, j]``.
 
 The arithmetic is that of ``_kernels.minibatch_epoch``, over the non-zeros
 of each row, with the proximal L1 step of ``_penalties`` (soft thresholding
@@ -132,25 +132,6 @@ class SparseRows:
             operator = LinearOperator((n_columns, n_columns), matvec=gram_times, dtype=float)
             largest = float(eigsh(operator, k=1, which="LA", tol=1e-3, return_eigenvectors=False)[0]) * 1.01
         return largest / sample_weight.sum(), row_norms
-
-    def epoch(self, y, sample_weight, order, batch_size, coef, intercept, *args):
-        """One epoch of :func:`sparse_minibatch_epoch` over the rows in ``order``."""
-        return sparse_minibatch_epoch(self.arrays, y, sample_weight, order, batch_size, coef, intercept, *args)
-
-    def batch_sums(self, y, sample_weight, rows, coef, intercept, loss, shift):
-        """The full-batch sums of ``_kernels.batch_sums``, as one block."""
-        sums = np.empty((1, self.shape[1] + 2))
-        sparse_batch_sums(self.arrays, y, sample_weight, rows, coef, intercept, loss, shift, sums[0])
-        return sums
-
-    def loss_sums(self, y, sample_weight, rows, coefs, intercepts, loss):
-        """Sums of the weighted losses over ``rows`` of several linear models (see ``_kernels.loss_sums``)."""
-        return sparse_loss_sums(self.arrays, y, sample_weight, rows, coefs, intercepts, loss)
-
-
-def is_sparse(X):
-    """Whether the design ``X`` is :class:`SparseRows`."""
-    return isinstance(X, SparseRows)
 
 
 @njit(cache=True)

@@ -17,11 +17,10 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
-from ._array_api import is_device_array
 from ._arrays import float64_coef, kernel_array
 from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
-from ._kernels import batch_step
 from ._parallel import one_blas_thread
+from ._rows import training_rows
 from ._target_kernels import targets_batch_sums, targets_loss_sums, targets_minibatch_epoch
 
 
@@ -35,11 +34,6 @@ def train(X, y, sample_weight, state, settings, max_epochs, stop_early, validati
     if len(y.shape) == 1:  # (y on dask blocks is a Column, with a shape only)
         return run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation, rows, path,
                           callbacks)
-    if is_device_array(X):
-        raise ValueError(
-            f"A 2-D y ({y.shape[1]} targets) is supported for NumPy arrays only, not for arrays of another "
-            "Array API namespace: fit one model per column."
-        )
     validations = None
     if validation is not None:
         validations = [Validation(validation.X, validation.y[:, target], validation.sample_weight)
@@ -56,17 +50,18 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
     ``callbacks`` are told of the whole model's epochs. Returns whether
     every target was stopped before ``max_epochs``.
     """
+    training = training_rows(X, Y, sample_weight, rows)  # (which refuses a kind that reads one target only)
     if Y.shape[1] == 1:  # one column: the one-target kernels, so that it fits as a 1-D y bit for bit
-        Y = kernel_array(Y[:, 0])
-        passes = Passes(X, Y, sample_weight, rows, settings, states.rng)
-        Y = Y[:, None]
-    else:
-        passes = TargetPasses(X, Y, sample_weight, rows, settings, states.rng)
+        training = training_rows(X, kernel_array(Y[:, 0]), sample_weight, rows)
+        passes, targets = Passes(training, settings, states.rng), [training]
+    else:  # each target's own rows give its scale and its divergence check
+        passes = TargetPasses(training, settings, states.rng)
+        targets = [training_rows(X, Y[:, target], sample_weight, rows) for target in range(Y.shape[1])]
     validations = validations or [None] * Y.shape[1]
     paths = paths or [None] * Y.shape[1]
     runs = [
-        epochs(passes, Y[:, target], sample_weight, state, settings, max_epochs, stop_early, validation, path)
-        for target, (state, validation, path) in enumerate(zip(states.states, validations, paths))
+        epochs(passes, rows, state, settings, max_epochs, stop_early, validation, path)
+        for rows, state, validation, path in zip(targets, states.states, validations, paths)
     ]
     return all(drive(runs, passes, callbacks, states))
 
@@ -74,40 +69,38 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
 class TargetPasses(Passes):
     """:class:`~skgd._engine.Passes` for the targets of ``Y``: the requests of run ``a`` are for column ``a``.
 
-    The requests served together make one pass over the rows.
+    The requests served together make one pass over the rows, with the
+    k-target kernels (``_target_kernels``) over the parts of an array or of a
+    lazy design (see ``_rows.ArrayRows.parts``).
     """
 
     def serve(self, kind, requests):
         targets = np.fromiter(requests, dtype=np.int64, count=len(requests))
         if kind == "epoch":
-            return dict(zip(requests, self._epoch(self.order(), targets, list(requests.values()))))
+            order = self.rows.order(self.rng, self.shuffle)
+            return dict(zip(requests, self._epoch(order, targets, list(requests.values()))))
         if kind == "gradient":
             coefs = np.array([request[1] for request in requests.values()])
             intercepts = np.array([request[2] for request in requests.values()])
             shift = next(iter(requests.values()))[3]  # X's, the same for every target
-            sums = self._batch_sums(self.rows, coefs, intercepts, targets, shift)
+            sums = self._batch_sums(self.rows.indices, coefs, intercepts, targets, shift)
             return {index: np.ascontiguousarray(sums[:, a]) for a, index in enumerate(requests)}
-        counts = [request[1].shape[0] for request in requests.values()]
+        counts = [len(request[1]) for request in requests.values()]
         sums = self._loss_sums(
-            np.concatenate([request[1] for request in requests.values()]),
-            np.concatenate([request[2] for request in requests.values()]),
+            np.array([coef for request in requests.values() for coef in request[1]], dtype=np.float64),
+            np.array([intercept for request in requests.values() for intercept in request[2]], dtype=np.float64),
             np.repeat(targets, counts),
         )
         return dict(zip(requests, np.split(sums, np.cumsum(counts)[:-1])))
 
-    def _batch_sums(self, rows, coefs, intercepts, targets, shift):
-        return targets_batch_sums(self.X, self.y, self.sample_weight, rows, coefs, intercepts, targets,
+    def _batch_sums(self, order, coefs, intercepts, targets, shift):
+        rows = self.rows
+        return targets_batch_sums(rows.X, rows.y, rows.sample_weight, order, coefs, intercepts, targets,
                                   self.settings.loss, shift)
 
     def _loss_sums(self, coefs, intercepts, targets):
-        X, Y, weights, rows, loss = self.X, self.y, self.sample_weight, self.rows, self.settings.loss
-        if isinstance(X, np.ndarray):
-            return targets_loss_sums(X, Y, weights, rows, coefs, intercepts, targets, loss)
-        return sum(
-            targets_loss_sums(X[part], Y[part], weights[part], np.arange(part.shape[0]), coefs, intercepts,
-                              targets, loss)
-            for part in X.chunks(rows, 1)
-        )
+        return sum(targets_loss_sums(*part, coefs, intercepts, targets, self.settings.loss)
+                   for part in self.rows.parts(self.rows.indices, 1))
 
     def _epoch(self, order, targets, requests):
         """One epoch of the targets' models, in place; each gets what ``_engine._epoch`` returns."""
@@ -117,34 +110,19 @@ class TargetPasses(Passes):
         schedule, settings = requests[0][3], self.settings
         precond = states[0].preconditioner.arrays()
         t, rule_count = states[0].t, states[0].rule_count
-        if self.full_batch:
+        if self.full_batch:  # one pass for all targets, then each target's update
             sums = self._batch_sums(order, coefs, intercepts, targets, precond[0])
-            results = []
-            for a, (_, state, coef, schedule, average_from, updates) in enumerate(requests):
-                result = batch_step(
-                    sums[:, a], order.shape[0], coef, state.intercept, settings.fit_intercept, settings.penalty,
-                    schedule, precond, t, settings.rule, state.rule_state, rule_count, average_from,
-                )
-                if updates is not None:
-                    updates[0] = np.append(coef, result[1])
-                results.append(result)
-            return results
+            return [self.rows.step(sums[:, a], coef, state, settings, schedule, average_from, updates)
+                    for a, (_, state, coef, schedule, average_from, updates) in enumerate(requests)]
         etas = np.array([request[3][1] for request in requests])
         average_froms = np.array([request[4] for request in requests], dtype=np.int64)
         rule_states = np.array([state.rule_state for state in states])
         recording = requests[0][5] is not None
         n_updates = -(-order.shape[0] // self.batch_size)
         paths = np.empty((n_updates if recording else 0, len(requests), coefs.shape[1] + 1))
-        if isinstance(self.X, np.ndarray):
-            parts = [(self.X, self.y, self.sample_weight, order)]
-        else:
-            parts = (
-                (self.X[rows], self.y[rows], self.sample_weight[rows], np.arange(rows.shape[0]))
-                for rows in self.X.chunks(order, self.batch_size)
-            )
         loss_sums, start = np.zeros(len(requests)), t
         with one_blas_thread():  # the batches' matrix products, whatever the thread count
-            for X_part, Y_part, weight_part, order_part in parts:
+            for X_part, Y_part, weight_part, order_part in self.rows.parts(order, self.batch_size):
                 part_sums, t, rule_count = targets_minibatch_epoch(
                     X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
                     settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,

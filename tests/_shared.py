@@ -3,6 +3,7 @@
 import numpy as np
 
 from skgd import GDPolynomialRegressor, GDRegressor
+from skgd._kernels import batch_step, batch_sums
 
 ESTIMATORS = (GDRegressor, GDPolynomialRegressor)
 SOLVERS = ("batch", "minibatch", "sgd")
@@ -39,3 +40,11 @@ def lstsq_fit(X, y, fit_intercept=True, sample_weight=None):
 
 def r2(y, pred):
     return 1.0 - np.sum((y - pred) ** 2) / np.sum((y - y.mean()) ** 2)
+
+
+def batch_epoch(X, y, sample_weight, rows, coef, intercept, fit_intercept, loss, penalty, schedule, preconditioner,
+                t, rule, rule_state, rule_count, average_from):
+    """A full-batch epoch as the engine makes it (``_rows.ArrayRows``): the block sums, then one step."""
+    sums = batch_sums(X, y, sample_weight, rows, coef, intercept, loss, preconditioner[0])
+    return batch_step(sums, rows.shape[0], coef, intercept, fit_intercept, penalty, schedule, preconditioner, t,
+                      rule, rule_state, rule_count, average_from)

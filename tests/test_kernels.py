@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from skgd import _kernels, _parallel
-from skgd._kernels import BLOCK_ROWS, batch_epoch, minibatch_epoch, minibatch_epoch_reference
+from skgd._kernels import BLOCK_ROWS, minibatch_epoch, minibatch_epoch_reference
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import MAX_FULL_FEATURES, Preconditioner
 from skgd._schedules import CONSTANT, INVSCALING, OPTIMAL
 from skgd._update_rules import PLAIN, RULE_CODES, new_state
 
-from _shared import LOSSES
+from _shared import LOSSES, batch_epoch
 
 N_SAMPLES = 23
 SCHEDULES = {

@@ -16,7 +16,7 @@ from sklearn.linear_model import SGDRegressor
 
 from skgd import GDRegressor
 from skgd._engine import Settings, run_epochs
-from skgd._kernels import batch_epoch, minibatch_epoch, minibatch_epoch_reference
+from skgd._kernels import minibatch_epoch, minibatch_epoch_reference
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
@@ -24,7 +24,7 @@ from skgd._update_rules import (
     FIRST, RULE_CODES, adam_corrections, new_state, rule_tuple, rule_update, static_rule_code,
 )
 
-from _shared import ESTIMATORS, SOLVERS, lstsq_fit, make_regression_data, r2
+from _shared import ESTIMATORS, SOLVERS, batch_epoch, lstsq_fit, make_regression_data, r2
 
 RULES = tuple(RULE_CODES)
 ETA, MOMENTUM, BETA_1, BETA_2, EPS = 0.05, 0.8, 0.85, 0.99, 1e-8

@@ -1,0 +1,253 @@
+"""Where the rows come from: one small class per kind of data, which the engine asks alike.
+
+:func:`training_rows` builds it from a design (see ``_features``), ``y``, the
+weights and the training rows: :class:`ArrayRows` (NumPy, ``_kernels``;
+``y`` may be 2-D, see ``_targets``), :class:`LazyRows` (expanded a chunk of
+whole batches at a time), :class:`CsrRows` (``_sparse``), :class:`DeviceRows`
+(another Array API namespace, ``_vectorised``) or ``_dask.Blocks`` (rows on
+blocks: they hold their ``y`` and weights, and draw their own order).
+"""
+
+import numpy as np
+
+from . import _vectorised
+from ._array_api import device_rows, is_device_array, namespace, to_numpy, xp_device
+from ._features import ExpandedRows
+from ._kernels import batch_step, batch_sums, loss_sums, minibatch_epoch
+from ._sparse import SparseRows, sparse_batch_sums, sparse_loss_sums, sparse_minibatch_epoch
+
+
+def training_rows(X, y, sample_weight, rows=None):
+    """The rows object of the design ``X`` (rows on blocks are their own), ``y``, the weights and the training ``rows``."""
+    if isinstance(X, Rows):  # rows on blocks (see _dask): they hold their y and weights
+        return X
+    if is_device_array(X):
+        return DeviceRows(X, y, sample_weight, rows)
+    kind = {SparseRows: CsrRows, ExpandedRows: LazyRows}.get(type(X), ArrayRows)
+    return kind(X, y, sample_weight, rows)
+
+
+class Rows:
+    """The training rows of one kind of data, and the passes the engine makes over them.
+
+    Each kind gives ``gradient_sums(coef, intercept, loss, shift)`` (the
+    full-batch sums at a model, which :meth:`step` takes), ``updates(...)``
+    (:meth:`epoch` in batches) and ``model_loss_sums`` (:meth:`loss_sums` of
+    float64 arrays); the base gives the rest, for NumPy arrays.
+
+    Parameters
+    ----------
+    X : design
+    y : ndarray of shape (n_samples,), or (n_samples, n_targets) for the kinds that read several
+    sample_weight : ndarray of shape (n_samples,)
+        Normalised to mean 1 over the training rows.
+    rows : ndarray of int64, default=None
+        The training rows, increasing; None for all.
+
+    Attributes
+    ----------
+    n_samples : int
+    indices : ndarray of int64
+        The training rows in memory order (the kernels' ``rows``).
+    one_pass : bool
+        Whether a full batch is one ``gradient_sums`` and one :meth:`step` (not for a lazy design).
+    """
+
+    one_pass = True
+
+    def __init__(self, X, y, sample_weight, rows=None):
+        self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
+        self.n_samples = X.shape[0] if rows is None else rows.shape[0]
+        self.indices = np.arange(self.n_samples) if rows is None else rows
+
+    def order(self, rng, shuffle):
+        """The rows of the next epoch: in memory order, or in a new random order drawn from ``rng``."""
+        if not shuffle:
+            return self.indices
+        permutation = rng.permutation(self.n_samples)
+        return permutation if self.rows is None else self.rows[permutation]
+
+    def epoch(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
+        """One epoch of updates on ``coef`` (in place) over the rows in ``order``, ``batch_size`` rows each.
+
+        Returns ``(loss_sum, intercept, t, rule_count)`` as
+        ``_kernels.minibatch_epoch`` does; ``updates`` (None, or one row per
+        update) receives the coefficients and intercept after each update.
+        """
+        if not (self.one_pass and batch_size == self.n_samples):  # (a full batch is in memory order)
+            return self.updates(order, batch_size, coef, state, settings, schedule, average_from, updates)
+        sums = self.gradient_sums(coef, state.intercept, settings.loss, state.preconditioner.shift)
+        return self.step(sums, coef, state, settings, schedule, average_from, updates)
+
+    def gradient_loss(self, sums):
+        """The loss sum of :meth:`gradient_sums`."""
+        return sums[:, -1].sum()
+
+    def step(self, sums, coef, state, settings, schedule, average_from, updates):
+        """The full-batch update of ``coef`` (in place) from ``sums``; returns what :meth:`epoch` does."""
+        result = self.update(sums, coef, state.intercept, settings.fit_intercept,
+                             *_step(state, settings, schedule, average_from))
+        if updates is not None:
+            updates[0, :-1], updates[0, -1] = to_numpy(coef), float(result[1])
+        return result
+
+    def update(self, sums, *args):
+        """:func:`~skgd._kernels.batch_step` from ``sums`` (``args``: what follows its ``n_rows``)."""
+        return batch_step(sums, self.n_samples, *args)
+
+    def loss_sums(self, coefs, intercepts, loss):
+        """Sums of the weighted losses over the training rows of the models ``coefs[m]``, ``intercepts[m]`` (lists)."""
+        coefs, intercepts = np.array(coefs, dtype=np.float64), np.array(intercepts, dtype=np.float64)
+        return self.model_loss_sums(coefs, intercepts, loss)
+
+    def head(self, n_rows):
+        """The first ``n_rows`` training rows, as rows of their own in memory."""
+        rows = slice(None, n_rows) if self.rows is None else self.rows[:n_rows]
+        return training_rows(self.X[rows], self.y[rows], self.sample_weight[rows])
+
+    def training_targets(self):
+        """``y`` and the weights of the training rows."""
+        rows = slice(None) if self.rows is None else self.rows
+        return self.y[rows], self.sample_weight[rows]
+
+    def target_statistics(self, robust):
+        """Weighted centre of the training ``y`` (median if ``robust``, else mean), mean ``|y - centre|``, mean ``|y|``."""
+        y, weights = self.training_targets()
+        centre = weighted_median(y, weights) if robust else np.average(y, weights=weights)
+        spread = np.average(np.abs(y - centre), weights=weights)
+        return centre, spread, np.average(np.abs(y), weights=weights)
+
+    def target_scale(self):
+        """The scale of the targets, ``mean(s * (y**2 + |y|))`` over the training rows, for the divergence test."""
+        y_train, weight_train = self.training_targets()
+        # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
+        # while, taking cores from the first epochs of the parallel batch pass.
+        return (np.einsum("i,i,i->", weight_train, y_train, y_train)
+                + np.einsum("i,i->", weight_train, np.abs(y_train))) / y_train.shape[0]
+
+
+class ArrayRows(Rows):
+    """A NumPy design, read by the compiled kernels (``_kernels``); ``y`` may be 2-D (see ``_targets``)."""
+
+    def parts(self, order, batch_size):
+        """The ``(X, y, sample_weight, order)`` the kernels read for the rows in ``order``: one, the design itself."""
+        return [(self.X, self.y, self.sample_weight, order)]
+
+    def gradient_sums(self, coef, intercept, loss, shift):
+        """The full-batch block sums of :func:`~skgd._kernels.batch_sums` at a model."""
+        return batch_sums(self.X, self.y, self.sample_weight, self.indices, coef, intercept, loss, shift)
+
+    def model_loss_sums(self, coefs, intercepts, loss):
+        return sum(loss_sums(*part, coefs, intercepts, loss) for part in self.parts(self.indices, 1))
+
+    def updates(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
+        """:meth:`epoch` in batches: :func:`~skgd._kernels.minibatch_epoch` over each part of the rows."""
+        loss_sum, intercept, t, rule_count = 0.0, state.intercept, state.t, state.rule_count
+        for X_part, y_part, weight_part, order_part in self.parts(order, batch_size):
+            # Omitted, not None, without a record: the kernel compiled without its writes.
+            record = () if updates is None else (updates[t - state.t:],)
+            chunk_loss, intercept, t, rule_count = minibatch_epoch(
+                X_part, y_part, weight_part, order_part, batch_size, coef, intercept,
+                settings.fit_intercept, settings.loss, settings.penalty, schedule,
+                state.preconditioner.arrays(), t, settings.rule, state.rule_state, rule_count, average_from, *record,
+            )
+            loss_sum += chunk_loss
+        return loss_sum, intercept, t, rule_count
+
+
+class LazyRows(ArrayRows):
+    """A lazily expanded design (``_features.ExpandedRows``), read a chunk of whole batches at a time."""
+
+    one_pass = False
+
+    def parts(self, order, batch_size):
+        return (
+            (self.X[rows], self.y[rows], self.sample_weight[rows], np.arange(rows.shape[0]))
+            for rows in self.X.chunks(order, batch_size)
+        )
+
+
+class CsrRows(Rows):
+    """Sparse rows (``_sparse.SparseRows``), read over their non-zeros by ``_sparse``'s kernels."""
+
+    def gradient_sums(self, coef, intercept, loss, shift):
+        """The full-batch sums of :func:`~skgd._sparse.sparse_batch_sums` at a model, as one block."""
+        sums = np.empty((1, self.X.shape[1] + 2))
+        sparse_batch_sums(self.X.arrays, self.y, self.sample_weight, self.indices, coef, intercept, loss, shift,
+                          sums[0])
+        return sums
+
+    def model_loss_sums(self, coefs, intercepts, loss):
+        return sparse_loss_sums(self.X.arrays, self.y, self.sample_weight, self.indices, coefs, intercepts, loss)
+
+    def updates(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
+        record = () if updates is None else (updates,)
+        return sparse_minibatch_epoch(self.X.arrays, self.y, self.sample_weight, order, batch_size, coef,
+                                      state.intercept, settings.fit_intercept, settings.loss,
+                                      *_step(state, settings, schedule, average_from), *record)
+
+
+class DeviceRows(Rows):
+    """An array of another Array API namespace, with ``y``, the weights and the model on its device.
+
+    ``indices`` is None for all rows in memory order (slices, which copy nothing).
+    """
+
+    def __init__(self, X, y, sample_weight, rows=None):
+        if len(y.shape) == 2:
+            raise ValueError(
+                f"A 2-D y ({y.shape[1]} targets) is supported for NumPy arrays only, not for arrays of another "
+                "Array API namespace: fit one model per column."
+            )
+        super().__init__(X, y, sample_weight, rows)
+        self.indices = None if rows is None else device_rows(rows, X)
+
+    def order(self, rng, shuffle):
+        order = super().order(rng, shuffle)
+        return device_rows(order, self.X) if shuffle else order
+
+    def updates(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
+        return _vectorised.minibatch_epoch(self.X, self.y, self.sample_weight, order, batch_size, coef,
+                                           state.intercept, settings.fit_intercept, settings.loss,
+                                           *_step(state, settings, schedule, average_from), updates)
+
+    def gradient_sums(self, coef, intercept, loss, shift):
+        """``(gradient, intercept's gradient, loss)`` sums, see :func:`~skgd._vectorised.gradient_sums`."""
+        rows = slice(None) if self.indices is None else self.indices
+        return _vectorised.gradient_sums(self.X, self.y, self.sample_weight, rows, coef, intercept, loss, shift)
+
+    def gradient_loss(self, sums):
+        return float(sums[2])
+
+    def update(self, sums, *args):
+        return (sums[2], *_vectorised.batch_step(sums[0], sums[1], self.n_samples, *args))
+
+    def loss_sums(self, coefs, intercepts, loss):
+        xp = namespace(coefs[0])
+        stacked = xp.stack(coefs)
+        intercepts = xp.stack([xp.asarray(i, dtype=stacked.dtype, device=xp_device(stacked)) for i in intercepts])
+        return to_numpy(_vectorised.loss_sums(self.X, self.y, self.sample_weight, self.indices, stacked, intercepts,
+                                              loss))
+
+    def head(self, n_rows):
+        rows = np.arange(min(n_rows, self.X.shape[0])) if self.rows is None else self.rows[:n_rows]
+        return DeviceRows(self.X, self.y, self.sample_weight, rows)
+
+    def target_scale(self):
+        xp, y_train, weight_train = namespace(self.y), self.y, self.sample_weight
+        if self.indices is not None:
+            y_train, weight_train = xp.take(y_train, self.indices), xp.take(weight_train, self.indices)
+        return float(xp.sum(weight_train * (y_train * y_train + xp.abs(y_train)))) / y_train.shape[0]
+
+
+def _step(state, settings, schedule, average_from):
+    """The arguments of an update that follow ``fit_intercept`` (and an epoch kernel's ``loss``)."""
+    return (settings.penalty, schedule, state.preconditioner.arrays(), state.t, settings.rule, state.rule_state,
+            state.rule_count, average_from)
+
+
+def weighted_median(values, weights):
+    """The weighted median of ``values``."""
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
