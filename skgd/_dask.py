@@ -45,9 +45,9 @@ import numpy as np
 
 from ._arrays import float64_coef, kernel_array
 from ._features import RAW_FEATURES
-from ._kernels import batch_sums, linear_predictions, loss_sums, minibatch_epoch
+from ._kernels import linear_predictions, minibatch_epoch
 from ._preconditioning import Moments
-from ._rows import Rows, training_rows, weighted_median
+from ._rows import ArrayRows, Rows, training_rows, weighted_median
 
 # Partial sums added per task of the tree reduction.
 SPLIT_EVERY = 8
@@ -200,8 +200,7 @@ class Blocks(Rows):
     """The rows of a design on the blocks of a dask ``X``, with ``y`` and weights cut alike: all are training rows.
 
     ``features`` (see ``_features``) maps a block of ``X`` to its block of
-    the design, where the block lives. An epoch's order is
-    :func:`block_schedule`'s, the full-batch sums are one row of sums.
+    the design, where the block lives.
     """
 
     def __init__(self, X, y, weights, features=RAW_FEATURES):
@@ -339,19 +338,16 @@ def _design(features, X_block):
 
 
 def _block(features, X_block, y_block, w_block):
-    """A block as the kernels take it: the design (read-only), ``y`` (read-only) and writable weights."""
-    return _design(features, X_block), kernel_array(y_block), np.array(w_block, dtype=np.float64)
+    """A block as rows the kernels read: the design (read-only), ``y`` (read-only) and writable weights."""
+    return ArrayRows(_design(features, X_block), kernel_array(y_block), np.array(w_block, dtype=np.float64))
 
 
 def _block_sums(features, X_block, y_block, w_block, coef, intercept, loss, shift):
-    X, y, w = _block(features, X_block, y_block, w_block)
-    rows = np.arange(y.shape[0], dtype=np.int64)
-    return batch_sums(X, y, w, rows, coef, intercept, loss, shift).sum(axis=0)
+    return _block(features, X_block, y_block, w_block).gradient_sums(coef, intercept, loss, shift).sum(axis=0)
 
 
 def _block_loss_sums(features, X_block, y_block, w_block, coefs, intercepts, loss):
-    X, y, w = _block(features, X_block, y_block, w_block)
-    return loss_sums(X, y, w, np.arange(y.shape[0], dtype=np.int64), coefs, intercepts, loss)
+    return _block(features, X_block, y_block, w_block).model_loss_sums(coefs, intercepts, loss)
 
 
 def _block_moments(features, X_block, w_block):
@@ -386,13 +382,13 @@ def _block_epoch(features, X_block, y_block, w_block, seed, model, batch_size, f
     """:func:`~skgd._kernels.minibatch_epoch` on one block, from ``model``; returns the new model and the path."""
     coef, intercept, t, rule_count, rule_state, loss_sum = model
     coef, rule_state = coef.copy(), rule_state.copy()
-    X, y, w = _block(features, X_block, y_block, w_block)
-    order = _rows_in_block(seed, y.shape[0]).astype(np.int64)
-    n_updates = -(-y.shape[0] // batch_size)
+    block = _block(features, X_block, y_block, w_block)
+    order = _rows_in_block(seed, block.n_samples).astype(np.int64)
+    n_updates = -(-block.n_samples // batch_size)
     path = np.empty((n_updates, coef.shape[0] + 1)) if record else None
     block_loss, intercept, t, rule_count = minibatch_epoch(
-        X, y, w, order, batch_size, coef, intercept, fit_intercept, loss, penalty, schedule,
-        precond, t, rule, rule_state, rule_count, average_from, *(() if path is None else (path,)),
+        block.X, block.y, block.sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
+        schedule, precond, t, rule, rule_state, rule_count, average_from, *(() if path is None else (path,)),
     )
     return (coef, intercept, t, rule_count, rule_state, loss_sum + block_loss), path
 

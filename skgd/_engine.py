@@ -261,9 +261,8 @@ class Passes:
     ``(loss_sum, intercept, t, rule_count)``), ``("gradient", coef,
     intercept, shift)`` (the full-batch sums at a model) and ``("losses",
     coefs, intercepts)`` (the loss sums of models). The rows object (see
-    ``_rows``) answers them; it gives the rows of each epoch, in a new random
-    order when shuffling (drawn from ``rng``), else in memory order.
-    ``_targets.TargetPasses`` serves several targets in one pass.
+    ``_rows``) answers them, and orders each epoch's rows (at random from
+    ``rng`` when shuffling). ``_targets.TargetPasses`` serves several targets.
     """
 
     def __init__(self, rows, settings, rng):
@@ -304,9 +303,9 @@ def epochs(passes, rows, state, settings, max_epochs, stop_early, validation, pa
     if settings.verbose and stopped_by:
         print(f"{stopped_by} after {state.n_iter} epochs took {time.perf_counter() - started:.2f} seconds")
     if not (settings.schedule_name == "auto" and stop_early):  # else every model was measured
-        # epoch objectives are measured before each update: the last one is checked here
-        objective = _objective(checked, state.coef, state.intercept, settings)
-        _check_divergence(objective, state.coef, state.intercept, state, settings, reference)
+        # (epoch objectives are measured before each update: the last one is checked here)
+        _check_divergence(_objective(checked, state.coef, state.intercept, settings), state.coef, state.intercept,
+                          state, settings, reference)
     return stopped_by is not None
 
 

@@ -31,9 +31,8 @@ class Rows:
     """The training rows of one kind of data, and the passes the engine makes over them.
 
     Each kind gives ``gradient_sums(coef, intercept, loss, shift)`` (the
-    full-batch sums at a model, which :meth:`step` takes), ``updates(...)``
-    (:meth:`epoch` in batches) and ``model_loss_sums`` (:meth:`loss_sums` of
-    float64 arrays); the base gives the rest, for NumPy arrays.
+    full-batch sums, for :meth:`step`), ``updates`` (:meth:`epoch` in batches)
+    and ``model_loss_sums`` (:meth:`loss_sums` of arrays); the base the rest.
 
     Parameters
     ----------
@@ -50,7 +49,7 @@ class Rows:
     indices : ndarray of int64
         The training rows in memory order (the kernels' ``rows``).
     one_pass : bool
-        Whether a full batch is one ``gradient_sums`` and one :meth:`step` (not for a lazy design).
+        Whether a full batch is one ``gradient_sums`` and one :meth:`step` (not lazily).
     """
 
     one_pass = True
@@ -195,10 +194,8 @@ class DeviceRows(Rows):
 
     def __init__(self, X, y, sample_weight, rows=None):
         if len(y.shape) == 2:
-            raise ValueError(
-                f"A 2-D y ({y.shape[1]} targets) is supported for NumPy arrays only, not for arrays of another "
-                "Array API namespace: fit one model per column."
-            )
+            raise ValueError(f"A 2-D y ({y.shape[1]} targets) is supported for NumPy arrays only, not for arrays of "
+                             "another Array API namespace: fit one model per column.")
         super().__init__(X, y, sample_weight, rows)
         self.indices = None if rows is None else device_rows(rows, X)
 

@@ -103,7 +103,7 @@ class TargetPasses(Passes):
                    for part in self.rows.parts(self.rows.indices, 1))
 
     def _epoch(self, order, targets, requests):
-        """One epoch of the targets' models, in place; each gets what ``_engine._epoch`` returns."""
+        """One epoch of the targets' models, in place; each gets what ``_rows.Rows.epoch`` returns."""
         states = [request[1] for request in requests]
         coefs = np.array([request[2] for request in requests])
         intercepts = np.array([state.intercept for state in states])
