@@ -43,10 +43,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._array_api import all_finite, copied, namespace, to_numpy
-from ._penalties import penalty_value
+from ._penalties import penalty_value, soft_thresholds
 from ._rows import training_rows
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
-from ._update_rules import AVERAGE, FIRST
+from ._update_rules import AVERAGE, FIRST, SECOND, adam_corrections
+from ._vectorised import proximal_metric
 
 # An objective this many times larger than the starting one counts as divergence.
 DIVERGENCE_FACTOR = 1e12
@@ -97,6 +98,9 @@ class TrainingState:
     # The update from which averaged SGD has begun (0 until it has).
     average_from: int = 0
     iterate_is_model: bool = False
+    # The judge's model of the running mean where it is not the mean itself:
+    # under L1, the mean's proximal map (see Judge).
+    mean_model: tuple | None = None
     moments: object = None
     t: int = 0
     n_iter: int = 0
@@ -122,9 +126,12 @@ class TrainingState:
     def model(self):
         """The coefficients and intercept the fit reports: the average once averaging has begun.
 
-        (Unless, under ``'auto'``, the last epoch's iterate was better than the average.)
+        (Unless, under ``'auto'``, the last epoch's iterate was better than the
+        average; under L1 there, the average's proximal map.)
         """
         if self.average_from and not self.iterate_is_model:
+            if self.mean_model is not None:
+                return self.mean_model
             average = self.rule_state[AVERAGE, ...]
             return copied(average[:-1]), float(average[-1])
         return self.coef, self.intercept
@@ -315,9 +322,7 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
     # Under 'auto', a fit judges each epoch by the exact objective of its model.
     judge = None
     if settings.schedule_name == "auto" and stop_early:
-        judge = Judge(passes, settings,
-                      # a running mean has no exact zeros: no averaging with L1
-                      averaging=not settings.average_from and batch_size < n_samples and not settings.penalty[0])
+        judge = Judge(passes, settings, averaging=not settings.average_from and batch_size < n_samples)
         yield from judge.start(state)
     last_epoch = state.n_iter + max_epochs
     for _ in range(max_epochs):
@@ -339,7 +344,7 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
             objective = float(loss_sum) / n_samples + penalty
         if judge is not None:
             objective, iterate_objective, averaged = yield from judge.measure(coef, intercept, state,
-                                                                              average_from, t)
+                                                                              average_from, t, rule_count)
             objective, iterate_objective = float(objective), float(iterate_objective)
         else:
             iterate_objective, averaged = objective, average_from and t >= average_from
@@ -433,7 +438,10 @@ class Judge:
     (whose gradient makes the next epoch's step); for the stochastic solvers
     the last iterate and, with ``averaging``, the running mean of the
     iterates (Polyak-Ruppert), in one pass. The better of the two is the
-    epoch's model. The mean covers the epochs at the current step, and
+    epoch's model. Under an L1 penalty the mean, which has no exact zeros,
+    is replaced by its proximal map (soft thresholding, with the step and
+    metric of the updates, see ``_kernels``): its zeros are the lasso's, and
+    it is measured as exactly as the mean. The mean covers the epochs at the current step, and
     starts afresh after the first epoch at a step if the iterate beat it
     (the descent was still on its way down), so that it forgets the early
     steps and keeps shrinking the noise of the later ones (Bach and
@@ -446,6 +454,7 @@ class Judge:
         self.rows = passes.rows
         self.full_batch = passes.full_batch
         self.averaging = averaging and not self.full_batch
+        self.proximal = self.averaging and settings.penalty[0] > 0.0
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
 
@@ -469,9 +478,12 @@ class Judge:
             yield from self._gradient_pass(coef, intercept, state.preconditioner)
         return coef, intercept
 
-    def measure(self, coef, intercept, state, average_from, t):
-        """The epoch's model objective, its iterate's objective, and whether the iterates are being averaged."""
-        state.iterate_is_model = False
+    def measure(self, coef, intercept, state, average_from, t, rule_count):
+        """The epoch's model objective, its iterate's objective, and whether the iterates are being averaged.
+
+        ``t`` and ``rule_count`` are the counts of updates after the epoch.
+        """
+        state.iterate_is_model, state.mean_model = False, None
         if self.full_batch:
             objective = yield from self._gradient_pass(coef, intercept, state.preconditioner)
             if average_from and t >= average_from:  # the user's averaging: the model is the mean
@@ -482,7 +494,10 @@ class Judge:
             objective = (yield from self._objectives([coef], [intercept]))[0]
             return objective, objective, False
         average = state.rule_state[AVERAGE, ...]
-        iterate, mean = yield from self._objectives([coef, average[:-1]], [intercept, average[-1]])
+        mean_coef, mean_intercept = average[:-1], average[-1]
+        if self.proximal:
+            mean_coef, mean_intercept = state.mean_model = self._proximal_mean(state, rule_count)
+        iterate, mean = yield from self._objectives([coef, mean_coef], [intercept, mean_intercept])
         if not self.averaging:  # the user's averaging: the model is the mean
             return mean, iterate, True
         state.iterate_is_model = iterate < mean
@@ -493,6 +508,19 @@ class Judge:
             self.eta = np.nan
             return iterate, iterate, False
         return min(iterate, mean), iterate, True
+
+    def _proximal_mean(self, state, rule_count):
+        """The L1 proximal map of the running mean, with the threshold of the epoch's updates, and its intercept.
+
+        The intercept follows the coefficients' change, as in an update.
+        """
+        average = state.rule_state[AVERAGE, ...]
+        coef, rule = average[:-1], self.settings.rule
+        corrections = tuple(map(float, adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)))
+        preconditioner = state.preconditioner.arrays()
+        metric = proximal_metric(rule, preconditioner, state.rule_state[SECOND, :-1], corrections)
+        proximal = soft_thresholds(coef, (state.eta * self.settings.penalty[0]) * metric)
+        return proximal, average[-1] + preconditioner[0] @ (coef - proximal)
 
     def _gradient_pass(self, coef, intercept, preconditioner):
         """One pass at ``coef``: keeps its gradient sums, returns its objective."""
@@ -518,7 +546,7 @@ def restore_best(state, settings, early_stopping):
     if state.best_coef is None or not (early_stopping or settings.schedule_name == "auto"):
         return
     state.coef, state.intercept = copied(state.best_coef), state.best_intercept
-    state.iterate_is_model = False
+    state.iterate_is_model, state.mean_model = False, None
     if settings.average_from and state.average_from:
         state.rule_state[AVERAGE, :-1], state.rule_state[AVERAGE, -1] = state.best_coef, state.best_intercept
     else:

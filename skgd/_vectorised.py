@@ -91,20 +91,19 @@ def batch_step(grad, grad_intercept, size, coef, intercept, fit_intercept, penal
     corrections = tuple(map(float, adam_corrections.py_func(rule[2] ** rule_count, rule[3] ** rule_count)))
     if rule[0] == PLAIN:
         step = scale_full @ grad if scale_full.shape[0] else scale_diag * grad
-        metric = scale_diag
     else:
         root_t_grad = root_full.T @ grad if root_full.shape[0] else root_diag * grad
         u, rule_state[FIRST, :last], rule_state[SECOND, :last] = rule_update(
             rule, rule_state[FIRST, :last], rule_state[SECOND, :last], root_t_grad, corrections
         )
         step = root_full @ u if root_full.shape[0] else root_diag * u
-        metric = root_diag**2 * rule_scale.py_func(rule, rule_state[SECOND, :last], corrections)
     coef -= eta * step
     # The intercept follows the coefficients' actual change, L1's proximal
     # step (in the step's diagonal metric) included; the step's part is
     # taken from the step itself, which float32 on a device keeps exact.
     proximal_change = 0.0
     if l1_strength > 0.0:
+        metric = proximal_metric(rule, preconditioner, rule_state[SECOND, :last], corrections)
         proximal = soft_thresholds(coef, (eta * l1_strength) * metric)
         proximal_change = shift @ (coef - proximal)
         coef[...] = proximal
@@ -118,6 +117,19 @@ def batch_step(grad, grad_intercept, size, coef, intercept, fit_intercept, penal
         rule_state[AVERAGE, :last] += (coef - rule_state[AVERAGE, :last]) / count
         rule_state[AVERAGE, last] += (intercept - rule_state[AVERAGE, last]) / count
     return intercept, t, rule_count
+
+
+def proximal_metric(rule, preconditioner, second, corrections):
+    """The diagonal ``D`` of the step's metric, which scales L1's threshold ``eta * l1_strength * D``.
+
+    ``P_jj`` for the plain rule, ``W_jj**2`` times the rule's own scale at
+    the second moments ``second`` otherwise (see ``_kernels``); arrays of
+    any namespace.
+    """
+    _, scale_diag, _, root_diag, _ = preconditioner
+    if rule[0] == PLAIN:
+        return scale_diag
+    return root_diag**2 * rule_scale.py_func(rule, second, corrections)
 
 
 def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
