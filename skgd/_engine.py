@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._array_api import all_finite, copied, namespace, to_numpy
+from ._losses import SQUARED_ERROR
 from ._penalties import penalty_value, soft_thresholds
 from ._rows import training_rows
 from ._schedules import ADAPTIVE_DIVISOR, learning_rate
@@ -383,7 +384,7 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
         state.best_loss = min(objective, state.best_loss)
         eta = state.eta
         if judge is not None and validation is None:
-            stop = _judge_epoch(state, settings, objective, previous_best, stochastic=not judge.full_batch)
+            stop = _judge_epoch(state, settings, objective, previous_best, judge)
         else:
             stop = _after_epoch(state, settings, current, best, validation is not None, stop_early)
         if settings.verbose:
@@ -440,12 +441,13 @@ class Judge:
     iterates (Polyak-Ruppert), in one pass. The better of the two is the
     epoch's model. Under an L1 penalty the mean, which has no exact zeros,
     is replaced by its proximal map (soft thresholding, with the step and
-    metric of the updates, see ``_kernels``): its zeros are the lasso's, and
-    it is measured as exactly as the mean. The mean covers the epochs at the current step, and
-    starts afresh after the first epoch at a step if the iterate beat it
-    (the descent was still on its way down), so that it forgets the early
-    steps and keeps shrinking the noise of the later ones (Bach and
-    Moulines, 2013).
+    metric of the updates, see ``_kernels``), measured as exactly. The mean
+    covers the epochs at the current step, and starts afresh after the first
+    epoch at a step if the iterate beat it (the descent was still on its way
+    down), so that it forgets the early steps and keeps shrinking the noise
+    of the later ones (Bach and Moulines, 2013). ``gain`` is the relative
+    fall of the mean's objective in the last epoch (None where there is no
+    such trend), and ``mean_epochs`` the epochs it covers.
     """
 
     def __init__(self, passes, settings, averaging):
@@ -455,8 +457,15 @@ class Judge:
         self.full_batch = passes.full_batch
         self.averaging = averaging and not self.full_batch
         self.proximal = self.averaging and settings.penalty[0] > 0.0
+        # a running mean of a quadratic objective converges to its optimum at any (stable) step
+        self.quadratic = self.averaging and settings.loss[0] == SQUARED_ERROR and settings.penalty[0] == 0.0
+        # with momentum's restarts the mean is no steady trend: the best objective's gain judges
+        self.follows_mean = self.averaging and not settings.restart
         self.gradient = None
         self.eta = np.nan  # the step of the epochs the running mean covers
+        self.mean_objective = np.nan  # the running mean's objective after the last epoch (nan: none)
+        self.gain = None  # the relative fall of the running mean's objective in the last epoch (None: none)
+        self.mean_epochs = 0  # the epochs the running mean covers
 
     # The methods that measure are generators: they yield their passes over
     # the rows (see Passes), which the driver serves.
@@ -484,6 +493,7 @@ class Judge:
         ``t`` and ``rule_count`` are the counts of updates after the epoch.
         """
         state.iterate_is_model, state.mean_model = False, None
+        self.gain = None
         if self.full_batch:
             objective = yield from self._gradient_pass(coef, intercept, state.preconditioner)
             if average_from and t >= average_from:  # the user's averaging: the model is the mean
@@ -504,9 +514,14 @@ class Judge:
         # the first epoch at a step may still be descending: the mean of its
         # iterates then lags behind the last one, and starts afresh
         first_at_step, self.eta = state.eta != self.eta, state.eta
+        previous_mean, self.mean_objective = self.mean_objective, float(mean)
         if first_at_step and iterate < mean:
-            self.eta = np.nan
+            self.eta = self.mean_objective = np.nan
+            self.mean_epochs = 0
             return iterate, iterate, False
+        self.mean_epochs = 1 if first_at_step else self.mean_epochs + 1
+        if self.follows_mean and not first_at_step and np.isfinite(previous_mean):
+            self.gain = (previous_mean - float(mean)) / max(abs(float(mean)), np.finfo(float).tiny)
         return min(iterate, mean), iterate, True
 
     def _proximal_mean(self, state, rule_count):
@@ -597,43 +612,66 @@ def _after_epoch(state, settings, current, best, absolute, stop_early):
     return stop_early
 
 
-def _judge_epoch(state, settings, objective, previous_best, stochastic):
+def _judge_epoch(state, settings, objective, previous_best, judge):
     """Under ``'auto'`` in a fit: stop (True), or go on, dividing the step when it no longer helps.
 
     The epoch's *gain* is the relative fall of the best objective,
-    ``(previous_best - objective) / objective``. The descent has *settled*
-    when the gain is within ``tol`` of zero and, extrapolated geometrically
-    from the last two gains (their ratio ``rho``), the gain still to come,
-    ``2 * gain * rho / (1 - rho)``, is within ``tol`` too: the model is then
-    within about ``tol`` (relative) of where the descent is going. It has
-    *stalled* after ``n_iter_no_change`` epochs without a gain above ``tol``.
+    ``(previous_best - objective) / objective``; where the :class:`Judge`
+    averages (without momentum's restarts, which break the trend), that of
+    the running mean's objective since the last epoch (``judge.gain``), the
+    sequence the descent converges along, which a lucky iterate does not
+    hide. The descent has *settled*
+    when the gain is within ``tol`` of zero and the gain still to come is
+    within ``tol`` too: the model is then within about ``tol`` (relative)
+    of where the descent is going. The gain to come is extrapolated
+    geometrically from the last two gains (their ratio ``rho``),
+    ``2 * gain * rho / (1 - rho)``; for a running mean, which converges as
+    ``1 / k`` after ``k`` epochs (Bach and Moulines, 2013), it is at least
+    ``k * gain``. It has *stalled* after ``n_iter_no_change`` epochs
+    without a gain above ``tol``, not counting those of a running mean
+    whose extrapolated gain to come is above ``tol`` (slow but steady).
     Settled or stalled, ``'batch'`` stops; a stochastic solver, whose noise
     floor falls with the step, first divides the step by 5, and stops once a
-    division brought no gain above ``tol``. Any solver stalled above its best
-    (overshooting) divides
-    its step again and again.
+    division brought no gain above ``tol`` (the first epoch after a division,
+    whose mean has no trend yet, is not judged). A running mean of a
+    quadratic objective (squared error, no L1) settled on its way down
+    stops without dividing: it converges to the optimum whatever the step.
+    Any solver stalled above its best (overshooting) divides its step again
+    and again.
     """
     if settings.tol is None:
         return False
     tol = settings.tol
-    gain = (previous_best - objective) / max(abs(objective), np.finfo(float).tiny)
-    last_gain, state.last_gain = state.last_gain, gain
-    if gain > tol:
-        state.no_improvement_count = 0
+    of_mean = judge.gain is not None
+    if of_mean:
+        gain = judge.gain
     else:
-        state.no_improvement_count += 1
+        gain = (previous_best - objective) / max(abs(objective), np.finfo(float).tiny)
+    last_gain, state.last_gain = state.last_gain, gain
+    if judge.averaging and np.isnan(last_gain) and np.isfinite(state.best_at_last_decrease):
+        # the first epoch after a division: its fresh mean has no trend yet
+        state.no_improvement_count = 0
+        return False
     if 0.0 < gain < last_gain:
         rho = gain / last_gain
         to_come = 2.0 * gain * rho / (1.0 - rho)
     else:  # no gain, or none to extrapolate from
         to_come = 0.0 if gain <= 0.0 else np.inf
+    if gain > tol or (of_mean and to_come > tol):
+        state.no_improvement_count = 0
+    else:
+        state.no_improvement_count += 1
+    if of_mean and gain > 0.0:
+        to_come = max(to_come, judge.mean_epochs * gain)
     settled = abs(gain) <= tol and to_come <= tol
     stalled = state.no_improvement_count >= settings.n_iter_no_change
     if not (settled or stalled):
         return False
     overshooting = stalled and _improves(state.best_loss, objective, tol, absolute=False)
     helped = _improves(state.best_loss, state.best_at_last_decrease, tol, absolute=False)
-    if (overshooting or (stochastic and helped)) and state.eta >= AUTO_MIN_STEP * state.base_eta:
+    stochastic = not judge.full_batch
+    converging = judge.quadratic and of_mean and gain > 0.0
+    if (overshooting or (stochastic and helped and not converging)) and state.eta >= AUTO_MIN_STEP * state.base_eta:
         state.best_at_last_decrease = state.best_loss
         state.eta /= ADAPTIVE_DIVISOR
         state.no_improvement_count = 0

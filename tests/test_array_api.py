@@ -70,6 +70,10 @@ def test_fit_matches_the_numpy_path_in_float64(namespace, solver, params):
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_float32_stays_float32_on_the_device_and_matches_the_numpy_path(namespace, solver, params):
     to_xp = NAMESPACES[namespace]
+    # A fixed number of epochs: the device measures the objectives in float32, and a stopping decision
+    # taken at the threshold (gains of 1e-5 of the objective) can go either way by rounding (so did
+    # seed 3 of the default configuration, 7e-5 apart, before the judge averaged under L1).
+    params = {"tol": None, "max_iter": 20, **params}
     X, y, expected, model = _fit_both(to_xp, np.float32, solver, params)
     assert to_numpy(model.coef_).dtype == np.float32 and to_numpy(model.intercept_).dtype == np.float32
     with sklearn.config_context(array_api_dispatch=True):
@@ -150,3 +154,4 @@ def test_polynomial_regressor_gets_a_clear_error(dispatch):
         model.partial_fit(xp_strict.asarray(X), xp_strict.asarray(y))
     with pytest.raises(TypeError, match=message):
         model.predict(xp_strict.asarray(X))
+
