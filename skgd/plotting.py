@@ -9,6 +9,7 @@ from fitted estimators by its class methods, as scikit-learn's
 import copy
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
@@ -385,7 +386,7 @@ class DescentPathDisplay:
         check_matplotlib_support(f"{cls.__name__}.from_estimators")
         if hasattr(estimators[0], "steps"):
             X = estimators[0][:-1].transform(X)
-        estimators = [_one_target(_final_step(estimator), target) for estimator in estimators]
+        estimators = [_one_target(_dense(_final_step(estimator)), target) for estimator in estimators]
         if target is not None:
             y = np.asarray(y)
             y = y[:, target] if y.ndim == 2 else y
@@ -473,6 +474,16 @@ def _final_step(estimator):
         check_is_fitted(estimator)
         return estimator[-1]
     return estimator
+
+
+def _dense(estimator):
+    """``estimator``, or where :meth:`sparsify` made its ``coef_`` sparse, a shallow copy that holds it dense."""
+    coef = getattr(estimator, "coef_", None)
+    if not sp.issparse(coef):
+        return estimator
+    dense = copy.copy(estimator)
+    dense.coef_ = coef.toarray().reshape(np.shape(estimator.intercept_) + (-1,))
+    return dense
 
 
 def _one_target(estimator, target):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from skgd import GDPolynomialRegressor, GDRegressor
 from skgd.plotting import DescentPathDisplay, LossCurveDisplay, objective_at
@@ -289,3 +290,19 @@ def test_displays_of_a_multi_output_fit_draw_the_whole_objective_and_one_target(
     with pytest.raises(ValueError, match="this one has one"):
         DescentPathDisplay.from_estimator(alone, X, Y[:, 1], coefs=(1, "intercept"), target=0)
     plt.close("all")
+
+
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
+@pytest.mark.parametrize("two_targets", [False, True])
+def test_descent_path_display_of_a_sparsified_model_is_that_of_the_dense_one(Estimator, two_targets):
+    """After ``sparsify()`` the display draws what it draws for the dense model, and leaves ``coef_`` sparse."""
+    X, y = make_regression_data(n_samples=40, n_features=2)
+    Y = np.column_stack([y, -3.0 * y + 1.0]) if two_targets else y
+    target = 1 if two_targets else None
+    model = Estimator(solver="batch", penalty="l1", alpha=0.5, random_state=0, store_path="epoch").fit(X, Y)
+    dense = DescentPathDisplay.from_estimator(model, X, Y, coefs=(1, "intercept"), target=target, grid_resolution=4)
+    model.sparsify()
+    sparse = DescentPathDisplay.from_estimator(model, X, Y, coefs=(1, "intercept"), target=target, grid_resolution=4)
+    np.testing.assert_array_equal(sparse.objective, dense.objective)
+    np.testing.assert_array_equal(sparse.lines_[0].get_xydata(), dense.lines_[0].get_xydata())
+    assert sp.issparse(model.coef_)
