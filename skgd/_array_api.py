@@ -24,7 +24,7 @@ from dataclasses import replace
 
 import numpy as np
 from sklearn import get_config
-from sklearn.externals.array_api_compat import is_array_api_obj
+from sklearn.externals.array_api_compat import array_namespace, is_array_api_obj
 from sklearn.utils._array_api import (
     _convert_to_numpy, _is_numpy_namespace, _max_precision_float_dtype, device, get_namespace, move_to,
 )
@@ -62,6 +62,16 @@ def copied(array):
 def to_numpy(array):
     """``array`` as a NumPy array, from any namespace and device."""
     return _convert_to_numpy(array, namespace(array))
+
+
+def on_host(array):
+    """``array`` as NumPy on the host if it is an array of an Array API namespace, else as it is.
+
+    Any namespace and device, whatever the dispatch: for ``fit``'s
+    ``coef_init`` and ``intercept_init``, a few values that the fit reads on
+    the host whatever the namespace of ``X``.
+    """
+    return _convert_to_numpy(array, array_namespace(array)) if is_device_array(array) else array
 
 
 def numpy_dtype(X):

@@ -17,7 +17,7 @@ from sklearn.utils.validation import _check_sample_weight, check_array, check_is
 
 from ._array_api import (
     HostRows, check_solver, copied, dispatched_namespace, host_view, is_device_array, moved_preconditioner, moved_to,
-    namespace, numpy_dtype, on_device_of, take_rows, validated_training_data, xp_device,
+    namespace, numpy_dtype, on_device_of, on_host, take_rows, validated_training_data, xp_device,
 )
 from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
@@ -954,7 +954,7 @@ def _checked_init(coef_init, intercept_init, n_coef, name):
     values (``(n_coef,)``, ``(1, n_coef)``), and ``intercept_init`` one value.
     """
     if coef_init is not None:
-        coef = np.asarray(coef_init, dtype=np.float64)
+        coef = np.asarray(on_host(coef_init), dtype=np.float64)
         if coef.size != n_coef or coef.ndim > 2:
             raise ValueError(
                 f"coef_init has shape {coef.shape}, but {name} fits {n_coef} coefficients on this "
@@ -963,7 +963,7 @@ def _checked_init(coef_init, intercept_init, n_coef, name):
         # a copy: the kernels update the coefficients in place
         coef_init = check_array(coef.reshape(-1), ensure_2d=False, copy=True, input_name="coef_init")
     if intercept_init is not None:
-        intercept = np.asarray(intercept_init, dtype=np.float64)
+        intercept = np.asarray(on_host(intercept_init), dtype=np.float64)
         if intercept.size != 1 or intercept.ndim > 1:
             raise ValueError(
                 f"intercept_init has shape {intercept.shape}, but the model has one intercept: "

@@ -17,6 +17,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
+from ._array_api import on_host
 from ._arrays import float64_coef, kernel_array
 from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
 from ._parallel import one_blas_thread
@@ -225,7 +226,7 @@ def target_inits(coef_init, intercept_init, n_targets, n_features):
     """``fit``'s starting point for each target: ``coef_init`` of shape (k, n_features), ``intercept_init`` (k,)."""
     coefs, intercepts = [None] * n_targets, [None] * n_targets
     if coef_init is not None:
-        coef = check_array(coef_init, ensure_2d=False, input_name="coef_init")
+        coef = check_array(on_host(coef_init), ensure_2d=False, input_name="coef_init")
         if coef.shape != (n_targets, n_features):
             raise ValueError(
                 f"coef_init has shape {coef.shape}, but a fit to {n_targets} targets on this data has "
@@ -233,7 +234,7 @@ def target_inits(coef_init, intercept_init, n_targets, n_features):
             )
         coefs = list(coef)
     if intercept_init is not None:
-        intercept = check_array(np.atleast_1d(intercept_init), ensure_2d=False, input_name="intercept_init")
+        intercept = check_array(np.atleast_1d(on_host(intercept_init)), ensure_2d=False, input_name="intercept_init")
         if intercept.shape != (n_targets,):
             raise ValueError(
                 f"intercept_init has shape {intercept.shape}, but a fit to {n_targets} targets has "

@@ -155,3 +155,23 @@ def test_polynomial_regressor_gets_a_clear_error(dispatch):
     with pytest.raises(TypeError, match=message):
         model.predict(xp_strict.asarray(X))
 
+
+@pytest.mark.parametrize("on_device", [False, True])
+@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
+@pytest.mark.parametrize("use_dispatch", [False, True])
+def test_starting_point_of_another_namespace_than_x_is_converted(Estimator, use_dispatch, on_device):
+    """coef_init and intercept_init follow X, whatever their namespace and device (array_api_strict's
+    'device1' refuses NumPy's conversion: before, an obscure RuntimeError)."""
+    X, y = make_regression_data(n_samples=50, n_features=2)
+    Y = np.column_stack([y, 2.0 * y])
+    params = dict(solver="batch", random_state=0, max_iter=3, tol=None)
+    device = xp_strict.Device("device1") if on_device else xp_strict.Device("CPU_DEVICE")
+    n_coef = Estimator(**params).fit(X, y).coef_.shape[0]
+    coef, intercept = np.linspace(-1.0, 1.0, n_coef), 2.5
+    with sklearn.config_context(array_api_dispatch=use_dispatch):
+        for target, coef_init, intercept_init in [(y, coef, intercept), (Y, np.vstack([coef, -coef]), [2.5, -1.0])]:
+            expected = Estimator(**params).fit(X, target, coef_init=coef_init, intercept_init=intercept_init)
+            model = Estimator(**params).fit(X, target, coef_init=xp_strict.asarray(coef_init, device=device),
+                                            intercept_init=xp_strict.asarray(intercept_init, device=device))
+            np.testing.assert_array_equal(model.coef_, expected.coef_)
+            np.testing.assert_array_equal(model.intercept_, expected.intercept_)
