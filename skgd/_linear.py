@@ -124,8 +124,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
           only, its centring implicit. After each epoch of a fit the model is measured
           exactly on every training row: for the stochastic solvers, the
           better of the last iterate and the running mean of the iterates
-          (Polyak-Ruppert averaging). The fit stops once that objective has
-          settled within ``tol`` of where it is going (see ``tol``); the
+          (Polyak-Ruppert averaging; with an L1 penalty, the mean's proximal
+          map, which has the exact zeros a mean lacks). The fit stops once
+          that objective has settled within ``tol`` of where it is going
+          (see ``tol``; for the stochastic solvers, along the trend of the
+          running mean, which converges as ``1 / k``); the
           stochastic solvers first divide the step by 5 and restart from the
           best model, again while divisions help. The fit returns the model
           of the lowest objective it measured.
@@ -201,13 +204,17 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         Maximum number of epochs (passes over the training data) in ``fit``.
     tol : float or None, default=1e-4
         Stopping tolerance. Under ``'auto'``, a relative suboptimality: a fit
-        stops once the best objective's relative fall in the last epoch is
+        stops once the best objective's relative fall in the last epoch (for
+        the stochastic solvers without momentum, the running mean's) is
         within ``tol`` of zero and the fall still to come, extrapolated
-        geometrically from the last two epochs' falls, is within ``tol``
-        too (or after ``n_iter_no_change`` epochs without a fall above
-        ``tol``). For the fixed schedules, training stops when the epoch
-        objective has not fallen by a relative ``tol`` (``loss < best_loss -
-        tol * |best_loss|``) for ``n_iter_no_change`` consecutive epochs.
+        geometrically from the last two epochs' falls (for a running mean
+        over ``k`` epochs, at least ``k`` times the last fall), is within
+        ``tol`` too (or after
+        ``n_iter_no_change`` epochs without a fall above ``tol``, a running
+        mean's steady descent excepted). For the fixed schedules, training
+        stops when the epoch objective has not fallen by a relative ``tol``
+        (``loss < best_loss - tol * |best_loss|``) for ``n_iter_no_change``
+        consecutive epochs.
         With early stopping, the validation R² must instead rise by ``tol``.
         ``None`` disables stopping.
     n_iter_no_change : int, default=5
