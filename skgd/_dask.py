@@ -7,10 +7,11 @@ rows object (see ``_rows``) the engine asks for what a solver needs:
 
 - ``gradient_sums``: the loss and gradient sums of one model over all rows,
   for the ``'batch'`` solver. Each block runs the compiled pass the in-memory solver
-  uses (:func:`~skgd._kernels.batch_sums`) where it lives and sends back one
-  vector of ``n_features + 2`` sums; the vectors are added in a tree of
-  :data:`SPLIT_EVERY` (as ``dask.array``'s reductions are). The update is
-  then the in-memory one, :func:`~skgd._kernels.batch_step`, on the client.
+  uses (:func:`~skgd._kernels.batch_sums`) where it lives and gives one
+  vector of ``n_features + 2`` sums; the client adds them in block order,
+  so that the result does not depend on which worker holds which block.
+  The update is then the in-memory one, :func:`~skgd._kernels.batch_step`,
+  on the client.
 - ``updates``: one pass of ``'minibatch'`` or ``'sgd'``. The model (its
   coefficients, intercept and update rule's state: a few vectors) travels
   from block to block; each block runs :func:`~skgd._kernels.minibatch_epoch`
@@ -18,14 +19,28 @@ rows object (see ``_rows``) the engine asks for what a solver needs:
   random order, the rows of each block in a random order of their own. Unlike
   a full shuffle, the rows of one block stay together in an epoch, and a
   batch never spans two blocks (a block's last batch may be short).
-- ``loss_sums``: the objectives of models (the ``Judge`` of ``'auto'``),
-  summed blockwise in the same tree.
-- ``__getitem__``: design rows as a NumPy array, for a sample of rows (the
-  ``'auto'`` statistics, at most 20,000 rows) and the final check (1,000).
+- ``model_loss_sums``: the objectives of models (the ``Judge`` of ``'auto'``),
+  added in block order too.
+- ``__getitem__`` and ``head``: design rows as a NumPy array, for a sample
+  of rows (the ``'auto'`` statistics, at most 20,000 rows) and the final
+  check (1,000).
+- ``target_statistics``: the centre of ``y`` for ``'auto'``: its weighted
+  mean, or for the robust losses its weighted median, found exactly in a
+  few passes of histograms over ``y`` (:meth:`Blocks.weighted_median`),
+  never gathering it.
+- ``split``: early stopping's held-out rows, drawn in each block where it
+  lives (:func:`validation_split`); the training rows and the held-out rows
+  are two :class:`Blocks` of the same blocks, and the validation R² is
+  computed blockwise (:class:`HeldOut`).
 
-The tasks are plain ``dask.delayed`` calls computed by ``dask.compute``:
-the threaded scheduler by default, or the ``distributed.Client`` in scope,
-which runs each task where its block is.
+With a ``distributed.Client`` in scope and the blocks persisted on it, a
+pass over every block is one task per worker (``Client.submit`` on the
+futures of the blocks it holds), which runs its blocks one after the other
+and sends their results back together: no graph is built, and two
+messages come back per pass. Otherwise (the threaded scheduler, or blocks
+computed again at every pass) a pass is one ``dask.delayed`` task per block,
+computed by ``dask.compute``, which the ``distributed.Client`` in scope runs
+where each block is.
 
 Blocks are persisted (kept in the workers' memory between epochs) when
 ``X``, ``y`` and the weights take at most :data:`PERSIST_SHARE` of the
@@ -38,6 +53,7 @@ The feature map (polynomial expansion, standardisation, rotation) is applied
 to each block where it lives.
 """
 
+import copy
 import numbers
 import os
 
@@ -46,11 +62,12 @@ import numpy as np
 from ._arrays import float64_coef, kernel_array
 from ._features import RAW_FEATURES
 from ._kernels import linear_predictions, minibatch_epoch
+from ._losses import LOSS_CODES
 from ._preconditioning import Moments
 from ._rows import ArrayRows, Rows, training_rows, weighted_median
 
-# Partial sums added per task of the tree reduction.
-SPLIT_EVERY = 8
+# Values each block sends per round of the blockwise weighted median.
+MEDIAN_PIVOTS = 1024
 # Persist the data when it takes at most this share of the workers' memory.
 PERSIST_SHARE = 0.5
 
@@ -73,11 +90,6 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
     import dask
     import dask.array as da
 
-    if estimator.early_stopping:
-        raise NotImplementedError(
-            "early_stopping is not supported yet on dask arrays. Hold out a validation set yourself "
-            "(e.g. some blocks) and score it, or fit without early_stopping."
-        )
     X = validate_X(estimator, X, reset)
     y = da.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
@@ -186,96 +198,209 @@ def _persisted(array):
 
 
 class Column:
-    """``y`` or the sample weights on blocks: indexing gathers the rows asked for."""
+    """``y`` or the sample weights on the blocks of a :class:`Blocks`: indexing gathers the rows asked for."""
 
-    def __init__(self, array):
-        self.array = array
-        self.shape = array.shape
+    def __init__(self, array, blocks):
+        self.array, self.blocks = array, blocks
+        self.shape = (blocks.shape[0],)
 
     def __getitem__(self, rows):
-        return _gather(self.array, rows)
+        return self.blocks.gather(self.array, rows)
 
 
 class Blocks(Rows):
     """The rows of a design on the blocks of a dask ``X``, with ``y`` and weights cut alike: all are training rows.
 
     ``features`` (see ``_features``) maps a block of ``X`` to its block of
-    the design, where the block lives.
+    the design, where the block lives. ``selection`` says which rows of each
+    block count (see :meth:`split`): None for all of them, else one
+    ``(seed, n_held_out, held_out)`` per block; the rows are then those
+    kept, in their order (``shape[0]`` is their number).
     """
 
-    def __init__(self, X, y, weights, features=RAW_FEATURES):
-        y, weights = (y, weights) if isinstance(y, Column) else (Column(y), Column(weights))
-        super().__init__(X, y, weights)
-        self.features, self.dtype, self.indices = features, X.dtype, None
-        self.parts = list(zip(X.to_delayed().ravel(), self.y.array.to_delayed().ravel(),
-                              self.sample_weight.array.to_delayed().ravel()))
+    def __init__(self, X, y, weights, features=RAW_FEATURES, selection=None):
+        # not Rows.__init__: its indices of all rows would be an array as long as X
+        self.X, self.features, self.dtype, self.rows, self.indices = X, features, X.dtype, None, None
+        self.selection = [None] * len(X.chunks[0]) if selection is None else list(selection)
+        self.lengths = np.array([_kept_count(choice, length) for choice, length in zip(self.selection, X.chunks[0])],
+                                dtype=np.int64)
+        self.parts = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights.to_delayed().ravel()))
         n_columns = features.design(np.zeros((1, X.shape[1]), dtype=X.dtype)).shape[1]
-        self.shape = (X.shape[0], n_columns)
+        self.shape = (int(self.lengths.sum()), n_columns)
+        self.n_samples = self.shape[0]
+        self.y, self.sample_weight = Column(y, self), Column(weights, self)
+        self.placement = _placement(X, y, weights)
 
     def mapped(self, features):
         """The same rows under another feature map."""
-        return Blocks(self.X, self.y, self.sample_weight, features)
+        mapped = copy.copy(self)
+        mapped.features = features
+        mapped.shape = (self.shape[0], features.design(np.zeros((1, self.X.shape[1]), dtype=self.dtype)).shape[1])
+        return mapped
 
     def __getitem__(self, rows):
-        """Design rows ``rows`` (a slice or indices) as a NumPy array, gathered from their blocks."""
-        return _design(self.features, _gather(self.X, rows))
+        """Design rows ``rows`` (a slice or increasing indices) as a NumPy array, gathered from their blocks."""
+        return _design(self.features, self.gather(self.X, rows))
 
     def head(self, n_rows):
         """The first ``n_rows`` rows, gathered as :class:`~skgd._rows.ArrayRows`."""
         rows = slice(None, n_rows)
         return training_rows(self[rows], self.y[rows], self.sample_weight[rows])
 
+    def gather(self, array, rows):
+        """Rows ``rows`` (a slice or increasing indices) of the rows kept of ``array`` (``X``, ``y`` or the weights).
+
+        Each block gives the rows asked of it where it lives, so that only they travel.
+        """
+        import dask
+
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(self.shape[0]))
+        rows = np.asarray(rows)
+        starts = np.concatenate([[0], np.cumsum(self.lengths)])
+        bounds = np.searchsorted(rows, starts)
+        taken = [dask.delayed(_take)(block, choice, rows[bounds[b]:bounds[b + 1]] - starts[b])
+                 for b, (block, choice) in enumerate(zip(array.to_delayed().ravel(), self.selection))
+                 if bounds[b + 1] > bounds[b]]
+        if not taken:
+            return np.empty((0, *array.shape[1:]), dtype=array.dtype)
+        return np.concatenate(dask.compute(*taken))
+
+    def each_block(self, task, *args, design=True):
+        """``task(block, *args)`` on every block, where it lives; the results in block order.
+
+        ``block`` is the block's :class:`~skgd._rows.ArrayRows`: its design,
+        ``y`` and weights (writable), its rows kept as its training rows.
+        Without ``design``, ``task(y, w, *args)`` on the rows kept of ``y``
+        and the weights alone (``X`` is then not even computed).
+
+        With a ``distributed.Client`` and persisted blocks, one task per
+        worker runs every block it holds and sends their results back
+        together; otherwise one ``dask.delayed`` task per block.
+        """
+        features = self.features if design else None
+        if self.placement is None:
+            import dask
+
+            return list(dask.compute(*[
+                dask.delayed(_on_block)(task, features, *(part if design else (None, *part[1:])), choice, args)
+                for part, choice in zip(self.parts, self.selection)
+            ]))
+        client, groups, futures = self.placement
+        submitted = [
+            client.submit(_on_blocks, task, features,
+                          [(*(futures[b] if design else (None, *futures[b][1:])), self.selection[b]) for b in blocks],
+                          args, workers=None if worker is None else [worker], allow_other_workers=True, pure=False)
+            for worker, blocks in groups
+        ]
+        results = [None] * len(self.parts)
+        for (_, blocks), values in zip(groups, client.gather(submitted)):
+            for b, value in zip(blocks, values):
+                results[b] = value
+        return results
+
     def target_scale(self):
         """``mean(w * (y**2 + |y|))``, the engine's scale of the targets."""
-        y, w = self.y.array, self.sample_weight.array
-        return float((w * (y * y + abs(y))).mean().compute())
+        return sum(self.each_block(_scale_sum, design=False)) / self.shape[0]
 
     def order(self, rng, shuffle):
         """The blocks of the next epoch and the seeds of their rows' orders (see :func:`block_schedule`)."""
         return block_schedule(rng, len(self.parts), shuffle)
 
     def gradient_sums(self, coef, intercept, loss, shift):
-        """Loss and gradient sums at one model, as one row of :func:`~skgd._kernels.batch_sums`."""
-        import dask
+        """Loss and gradient sums at one model, as one row of :func:`~skgd._kernels.batch_sums`.
 
-        parts = [dask.delayed(_block_sums)(self.features, *part, coef, intercept, loss, shift)
-                 for part in self.parts]
-        return dask.compute(_tree_sum(parts))[0][None, :]
+        The blocks' sums are added in block order, wherever the blocks are.
+        """
+        return np.sum(self.each_block(_block_sums, coef, intercept, loss, shift), axis=0)[None, :]
 
     def model_loss_sums(self, coefs, intercepts, loss):
-        """Sums of the weighted losses of several models over all rows."""
-        import dask
-
-        parts = [dask.delayed(_block_loss_sums)(self.features, *part, coefs, intercepts, loss)
-                 for part in self.parts]
-        return dask.compute(_tree_sum(parts))[0]
+        """Sums of the weighted losses of several models over all rows, added in block order."""
+        return np.sum(self.each_block(_block_loss_sums, coefs, intercepts, loss), axis=0)
 
     def moments(self, sample_weight=None):
-        """Weighted :class:`~skgd._preconditioning.Moments` (diagonal) of the design, merged blockwise in a tree.
+        """Weighted :class:`~skgd._preconditioning.Moments` (diagonal) of the design, merged in block order.
 
         The weights are the blocks' own (``sample_weight`` is them, as a :class:`Column`).
         """
-        import dask
-
-        parts = [dask.delayed(_block_moments)(self.features, x, w) for x, _, w in self.parts]
-        while len(parts) > 1:
-            parts = [dask.delayed(_merge_moments)(parts[k:k + SPLIT_EVERY])
-                     for k in range(0, len(parts), SPLIT_EVERY)]
-        return dask.compute(parts[0])[0]
+        return _merge_moments(self.each_block(_block_moments))
 
     def target_statistics(self, robust):
         """Weighted centre of ``y`` (mean, or median for ``robust``), mean ``|y - centre|`` and mean ``|y|``.
 
-        The weighted median gathers ``y`` and the weights: two numbers a row, an
-        ``n_features``-th (or less) of ``X``'s size.
+        The weighted median is found blockwise (see :meth:`weighted_median`).
         """
-        y, w = self.y.array, self.sample_weight.array
         if robust:
-            centre = weighted_median(*(np.asarray(column) for column in _compute(y, w)))
+            centre = self.weighted_median()
         else:
-            centre = (w * y).sum() / w.sum()
-        spread, size, total = _compute((w * abs(y - centre)).sum(), (w * abs(y)).sum(), w.sum())
+            total, weighted = np.sum(self.each_block(_weighted_sums, design=False), axis=0)
+            centre = weighted / total
+        total, spread, size = np.sum(self.each_block(_spread_sums, centre, design=False), axis=0)
         return float(centre), float(spread / total), float(size / total)
+
+    def weighted_median(self):
+        """The weighted median of ``y``, equal to ``_rows.weighted_median`` of all its rows, without gathering them.
+
+        An interval ``(low, high]`` holds the median (at first, every
+        number). Each block sends its rows in it if it has at most
+        :data:`MEDIAN_PIVOTS` of them, else that many of their order
+        statistics (their smallest and largest among them); then the
+        weights of its rows up to each value sent (a histogram) place the
+        median between two consecutive values. That interval holds at most
+        about ``1 / MEDIAN_PIVOTS`` of each block's rows of the last one,
+        until every block sends its rows in it: the median is then found
+        among them as in memory, from the weight of the rows below ``low``.
+        Two passes over ``y`` and the weights per round; one round when
+        every block has at most :data:`MEDIAN_PIVOTS` rows.
+        """
+        low, high, below, half = -np.inf, np.inf, 0.0, None
+        while True:
+            replies = self.each_block(_median_candidates, low, high, design=False)
+            if half is None:
+                half = 0.5 * sum(total for _, _, _, total in replies)
+            if all(whole for whole, _, _, _ in replies):  # every row in (low, high]
+                values = np.concatenate([values for _, values, _, _ in replies])
+                weights = np.concatenate([weights for _, _, weights, _ in replies])
+                return weighted_median(values, weights, below, half)
+            pivots = np.unique(np.concatenate([values for _, values, _, _ in replies]))
+            if pivots[0] == high:  # every row in (low, high] is at high
+                return high
+            cumulative = below + np.cumsum(np.sum(self.each_block(_weights_up_to, low, high, pivots, design=False),
+                                                  axis=0))
+            at = min(int(np.searchsorted(cumulative, half)), pivots.size - 1)
+            if at:
+                low, below = pivots[at - 1], cumulative[at - 1]
+            high = pivots[at]
+
+    def split(self, fraction, rng):
+        """The training rows and the held-out rows for early stopping, as two :class:`Blocks`.
+
+        Each block holds out its share of ``ceil(fraction * n_samples)``
+        rows, drawn where it lives (see :func:`validation_split`). Raises as
+        the in-memory split does for an empty side, or held-out weights of
+        zero. The weights of both are divided by the mean weight of the
+        training rows, as in memory.
+        """
+        from ._linear import check_validation_split
+
+        seeds, held_out = validation_split(rng, self.X.chunks[0], fraction)
+        training = Blocks(self.X, self.y.array, self.sample_weight.array, self.features,
+                          [(seed, count, False) for seed, count in zip(seeds, held_out)])
+        validation = Blocks(self.X, self.y.array, self.sample_weight.array, self.features,
+                            [(seed, count, True) for seed, count in zip(seeds, held_out)])
+        training_weight = np.sum(training.each_block(_weight_counts, design=False), axis=0)[0]
+        validation_weight, positive = np.sum(validation.each_block(_weight_counts, design=False), axis=0)
+        check_validation_split(self.shape[0], fraction, training.shape[0], validation.shape[0], training_weight,
+                               validation_weight, positive)
+        weights = self.sample_weight.array / (training_weight / training.shape[0])
+        if self.placement is not None or _persisted(self.sample_weight.array):
+            weights = weights.persist()
+        return (Blocks(self.X, self.y.array, weights, self.features, training.selection),
+                Blocks(self.X, self.y.array, weights, self.features, validation.selection))
+
+    def validation(self, features):
+        """These rows, under ``features``, as the held-out set of early stopping (see :class:`HeldOut`)."""
+        return HeldOut(self.mapped(features))
 
     def updates(self, order, batch_size, coef, state, settings, schedule, average_from, updates):
         """One pass of :func:`~skgd._kernels.minibatch_epoch` over the blocks in ``order`` (see :meth:`order`).
@@ -291,9 +416,9 @@ class Blocks(Rows):
         records = []
         for block, seed in zip(*order):
             model, record = dask.delayed(_block_epoch, nout=2)(
-                self.features, *self.parts[block], seed, model, batch_size, settings.fit_intercept,
-                settings.loss, settings.penalty, schedule, state.preconditioner.arrays(), settings.rule,
-                average_from, updates is not None,
+                self.features, *self.parts[block], self.selection[block], seed, model, batch_size,
+                settings.fit_intercept, settings.loss, settings.penalty, schedule, state.preconditioner.arrays(),
+                settings.rule, average_from, updates is not None,
             )
             records.append(record)
         model, records = dask.compute(model, records if updates is not None else [])
@@ -302,6 +427,92 @@ class Blocks(Rows):
         if updates is not None:
             np.concatenate(records, out=updates)
         return loss_sum, intercept, t, rule_count
+
+
+class HeldOut:
+    """The held-out rows of early stopping on blocks: R² scored blockwise, as ``_engine.Validation`` in memory."""
+
+    def __init__(self, blocks):
+        self.blocks = blocks
+        total, weighted = np.sum(blocks.each_block(_weighted_sums, design=False), axis=0)
+        self.total = float(np.sum(blocks.each_block(_squares_about, weighted / total, design=False)))
+
+    def score(self, coef, intercept):
+        """R² of the linear model (coefficients of the design, intercept) on the held-out rows."""
+        error = 2.0 * float(self.blocks.loss_sums(coef[None, :], np.array([float(intercept)]),
+                                                  (LOSS_CODES["squared_error"], 0.0))[0])
+        return 1.0 - error / self.total if self.total > 0 else 0.0
+
+
+def validation_split(rng, lengths, fraction):
+    """Which rows of blocks of ``lengths`` rows early stopping holds out: a seed and a number for each block.
+
+    As ``ShuffleSplit(test_size=fraction)`` in memory, ``ceil(fraction *
+    n_samples)`` rows are held out, spread over the blocks in proportion to
+    their lengths: the block of rows ``start`` to ``stop`` holds out
+    ``ceil(fraction * stop) - ceil(fraction * start)`` of them, chosen where
+    it lives by ``numpy.random.default_rng(seed).choice``, with one seed per
+    block drawn by ``rng.randint``.
+    """
+    ends = np.ceil(fraction * np.concatenate([[0], np.cumsum(lengths)])).astype(np.int64)
+    return rng.randint(np.iinfo(np.int32).max, size=len(lengths)), np.diff(ends)
+
+
+def validation_rows(rng, lengths, fraction):
+    """The training rows and the held-out rows (increasing indices) of :func:`validation_split`.
+
+    The in-memory equivalent of a dask fit's split, drawing from ``rng`` as it does.
+    """
+    starts = np.concatenate([[0], np.cumsum(lengths)])
+    seeds, held_out = validation_split(rng, lengths, fraction)
+    return tuple(
+        np.concatenate([starts[b] + _kept_rows((seed, count, side), length)
+                        for b, (seed, count, length) in enumerate(zip(seeds, held_out, lengths))])
+        for side in (False, True)
+    )
+
+
+def _kept_rows(choice, length):
+    """The rows of a block of ``length`` rows that a selection ``choice`` keeps (increasing), or None for all."""
+    if choice is None:
+        return None
+    seed, n_held_out, held_out = choice
+    mask = np.zeros(length, dtype=bool)
+    mask[np.random.default_rng(seed).choice(length, n_held_out, replace=False)] = True
+    return np.flatnonzero(mask if held_out else ~mask)
+
+
+def _kept_count(choice, length):
+    if choice is None:
+        return length
+    _, n_held_out, held_out = choice
+    return n_held_out if held_out else length - n_held_out
+
+
+def _placement(*arrays):
+    """Where persisted blocks are, for :meth:`Blocks.each_block`: the client, the blocks of each worker and their futures.
+
+    None without a ``distributed.Client`` or with blocks not persisted on it.
+    """
+    client = _client()
+    if client is None:
+        return None
+    from distributed import Future, wait
+
+    futures = []
+    for array in arrays:
+        graph = dict(array.__dask_graph__())
+        futures.append([graph.get(key) for key in array.__dask_keys__() for key in
+                        (key if isinstance(key, list) else [key])])
+    if not all(isinstance(future, Future) for blocks in futures for future in blocks):
+        return None
+    futures = [[block[0] if isinstance(block, list) else block for block in blocks] for blocks in futures]
+    wait(futures[0])
+    holders = client.who_has(futures[0])
+    groups = {}
+    for b, future in enumerate(futures[0]):
+        groups.setdefault((list(holders.get(future.key) or []) or [None])[0], []).append(b)
+    return client, list(groups.items()), list(zip(*futures))
 
 
 def block_schedule(rng, n_blocks, shuffle):
@@ -323,7 +534,9 @@ def epoch_order(rng, lengths, shuffle=True):
     ``rng.randint``, the rows of the ``k``-th block visited in the order
     ``RandomState(seed_k).permutation(length)``. An in-memory fit whose
     epochs visit the rows in this order (and whose batches do not span
-    blocks) makes the same updates as the dask fit.
+    blocks) makes the same updates as the dask fit. With early stopping,
+    ``lengths`` are the blocks' training rows, and the indices are
+    positions among the training rows.
     """
     starts = np.concatenate([[0], np.cumsum(lengths)])
     blocks, seeds = block_schedule(rng, len(lengths), shuffle)
@@ -337,21 +550,40 @@ def _design(features, X_block):
     return kernel_array(features.design(kernel_array(X_block)))
 
 
-def _block(features, X_block, y_block, w_block):
-    """A block as rows the kernels read: the design (read-only), ``y`` (read-only) and writable weights."""
-    return ArrayRows(_design(features, X_block), kernel_array(y_block), np.array(w_block, dtype=np.float64))
+def _block(features, X_block, y_block, w_block, rows=None):
+    """A block as rows the kernels read: the design (read-only), ``y`` (read-only), writable weights, its ``rows``."""
+    return ArrayRows(_design(features, X_block), kernel_array(y_block), np.array(w_block, dtype=np.float64), rows)
 
 
-def _block_sums(features, X_block, y_block, w_block, coef, intercept, loss, shift):
-    return _block(features, X_block, y_block, w_block).gradient_sums(coef, intercept, loss, shift).sum(axis=0)
+def _on_block(task, features, X_block, y_block, w_block, choice, args):
+    """:meth:`Blocks.each_block`'s ``task`` on one block (its columns alone if ``X_block`` is None)."""
+    rows = _kept_rows(choice, y_block.shape[0])
+    if X_block is None:
+        y, w = np.asarray(y_block, dtype=np.float64), np.asarray(w_block, dtype=np.float64)
+        return task(*((y, w) if rows is None else (y[rows], w[rows])), *args)
+    return task(_block(features, X_block, y_block, w_block, rows), *args)
 
 
-def _block_loss_sums(features, X_block, y_block, w_block, coefs, intercepts, loss):
-    return _block(features, X_block, y_block, w_block).model_loss_sums(coefs, intercepts, loss)
+def _on_blocks(task, features, parts, args):
+    """``task`` on each of one worker's blocks, in the order given."""
+    return [_on_block(task, features, *part, args) for part in parts]
 
 
-def _block_moments(features, X_block, w_block):
-    return Moments.of(_design(features, X_block), np.asarray(w_block, dtype=np.float64), full=False)
+def _take(block, choice, positions):
+    rows = _kept_rows(choice, block.shape[0])
+    return np.take(block, positions if rows is None else rows[positions], axis=0)
+
+
+def _block_sums(block, coef, intercept, loss, shift):
+    return block.gradient_sums(coef, intercept, loss, shift).sum(axis=0)
+
+
+def _block_loss_sums(block, coefs, intercepts, loss):
+    return block.model_loss_sums(coefs, intercepts, loss)
+
+
+def _block_moments(block):
+    return Moments.of(block.X if block.rows is None else block.X[block.rows], block.training_targets()[1], full=False)
 
 
 def _merge_moments(parts):
@@ -361,30 +593,53 @@ def _merge_moments(parts):
     return merged
 
 
-def _add(parts):
-    total = parts[0].copy()
-    for part in parts[1:]:
-        total += part
-    return total
+def _scale_sum(y, w):
+    return float(np.einsum("i,i,i->", w, y, y) + np.einsum("i,i->", w, np.abs(y)))
 
 
-def _tree_sum(parts):
-    """The sum of delayed arrays, added :data:`SPLIT_EVERY` at a time in a tree."""
-    import dask
-
-    while len(parts) > 1:
-        parts = [dask.delayed(_add)(parts[k:k + SPLIT_EVERY]) for k in range(0, len(parts), SPLIT_EVERY)]
-    return parts[0]
+def _weighted_sums(y, w):
+    return np.array([w.sum(), w @ y])
 
 
-def _block_epoch(features, X_block, y_block, w_block, seed, model, batch_size, fit_intercept, loss, penalty,
-                 schedule, precond, rule, average_from, record):
-    """:func:`~skgd._kernels.minibatch_epoch` on one block, from ``model``; returns the new model and the path."""
+def _spread_sums(y, w, centre):
+    return np.array([w.sum(), w @ np.abs(y - centre), w @ np.abs(y)])
+
+
+def _squares_about(y, w, centre):
+    return float(w @ (y - centre) ** 2)
+
+
+def _weight_counts(y, w):
+    return np.array([w.sum(), np.count_nonzero(w)])
+
+
+def _median_candidates(y, w, low, high):
+    """A block's rows in ``(low, high]`` if at most :data:`MEDIAN_PIVOTS`, else that many of their order statistics.
+
+    As ``(whole, values, weights, total weight of the block)``.
+    """
+    inside = (y > low) & (y <= high)
+    values = y[inside]
+    if values.size <= MEDIAN_PIVOTS:
+        return True, values, w[inside], float(w.sum())
+    values = np.sort(values)
+    return False, values[np.linspace(0, values.size - 1, MEDIAN_PIVOTS).astype(np.int64)], None, float(w.sum())
+
+
+def _weights_up_to(y, w, low, high, pivots):
+    """The weights of a block's rows in ``(low, high]`` in the bins ``(pivots[k - 1], pivots[k]]``."""
+    inside = (y > low) & (y <= high)
+    return np.bincount(np.searchsorted(pivots, y[inside]), weights=w[inside], minlength=pivots.size)
+
+
+def _block_epoch(features, X_block, y_block, w_block, choice, seed, model, batch_size, fit_intercept, loss,
+                 penalty, schedule, precond, rule, average_from, record):
+    """:func:`~skgd._kernels.minibatch_epoch` on one block's rows kept, from ``model``; returns the new model and the path."""
     coef, intercept, t, rule_count, rule_state, loss_sum = model
     coef, rule_state = coef.copy(), rule_state.copy()
-    block = _block(features, X_block, y_block, w_block)
-    order = _rows_in_block(seed, block.n_samples).astype(np.int64)
-    n_updates = -(-block.n_samples // batch_size)
+    block = _block(features, X_block, y_block, w_block, _kept_rows(choice, y_block.shape[0]))
+    order = block.indices[_rows_in_block(seed, block.n_samples)].astype(np.int64)
+    n_updates = -(-order.shape[0] // batch_size)
     path = np.empty((n_updates, coef.shape[0] + 1)) if record else None
     block_loss, intercept, t, rule_count = minibatch_epoch(
         block.X, block.y, block.sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
@@ -435,26 +690,3 @@ def _compute(*collections):
     import dask
 
     return dask.compute(*collections)
-
-
-def _gather(array, rows):
-    """Rows ``rows`` (a slice or increasing indices) of a dask array, as a NumPy array.
-
-    Indices are taken from each block where it lives, so that only the rows
-    asked for travel.
-    """
-    import dask
-
-    if isinstance(rows, slice):
-        return np.asarray(array[rows].compute())
-    rows = np.asarray(rows)
-    starts = np.concatenate([[0], np.cumsum(array.chunks[0])])
-    blocks = array.to_delayed().ravel()
-    taken = []
-    for b, block in enumerate(blocks):
-        local = rows[(rows >= starts[b]) & (rows < starts[b + 1])] - starts[b]
-        if local.size:
-            taken.append(dask.delayed(np.take)(block, local, axis=0))
-    if not taken:
-        return np.empty((0, *array.shape[1:]), dtype=array.dtype)
-    return np.concatenate(dask.compute(*taken))

@@ -467,23 +467,27 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         X, y, weights = self._validate_training_data(X, y, sample_weight, reset=True)
         rng = check_random_state(self.random_state)
         features = self._fit_features(X, weights)
-        rows, held_out, validation = None, None, None
-        if self.early_stopping:
+        rows, held_out, validation, training = None, None, None, X
+        if self.early_stopping and hasattr(X, "split"):  # rows on blocks hold out rows of each block (see _dask)
+            training, held_out = X.split(self.validation_fraction, rng)
+            y, weights = training.y, training.sample_weight
+        elif self.early_stopping:
             rows, held_out = self._split_validation(X, host_view(weights), rng)
             weights = weights / namespace(weights).mean(take_rows(weights, rows))
-        design = features.design(X, lazy=self._lazy_design())
+        design = features.design(training, lazy=self._lazy_design())
         warm = self.warm_start and hasattr(self, "coef_")
         state = self._initial_state(*host_view(design, y, weights), rng, warm, features, rows=rows, init=init,
                                     dtype=numpy_dtype(X))
         state = moved_to(state, X)
         if state.preconditioner.rotate:
-            design = _rotate(state, X)
+            design = _rotate(state, training)
         if held_out is not None:
-            validation = Validation(state.features.design(take_rows(X, held_out), lazy=True),
-                                    take_rows(y, held_out), take_rows(weights, held_out))
+            validation = (held_out.validation(state.features) if rows is None else
+                          Validation(state.features.design(take_rows(X, held_out), lazy=True),
+                                     take_rows(y, held_out), take_rows(weights, held_out)))
             for target_state in targets_of(state):
                 target_state.validation_scores = []
-        settings = self._settings(X.shape[0] if rows is None else rows.shape[0])
+        settings = self._settings(training.shape[0] if rows is None else rows.shape[0])
         path = self._new_path(state)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_snapshot)
         stopped = train(
@@ -715,24 +719,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """Training rows (increasing indices) and held-out rows for early stopping."""
         splitter = ShuffleSplit(test_size=self.validation_fraction, random_state=rng)
         train, test = next(splitter.split(X))
-        if train.size == 0 or test.size == 0 or not sample_weight[train].sum() > 0:
-            raise ValueError(
-                f"Splitting {X.shape[0]} samples into a train set and a validation set "
-                f"with validation_fraction={self.validation_fraction} led to an empty "
-                "set. Change validation_fraction, add samples, or disable early_stopping."
-            )
-        if not sample_weight[test].sum() > 0:
-            raise ValueError(
-                "The sample weights for validation set are all zero, consider using a "
-                "different random state."
-            )
-        if np.count_nonzero(sample_weight[test]) < 2:
-            warnings.warn(
-                "R^2 score is not well-defined with less than two samples: the validation "
-                "set has fewer than two samples of positive weight, so early stopping "
-                "scores every epoch 0.0. Increase validation_fraction or the number of samples.",
-                UndefinedMetricWarning,
-            )
+        check_validation_split(X.shape[0], self.validation_fraction, train.size, test.size,
+                               sample_weight[train].sum(), sample_weight[test].sum(),
+                               np.count_nonzero(sample_weight[test]))
         return np.sort(train), test
 
     def _batch_size(self, n_samples):
@@ -988,3 +977,29 @@ def _rotate(state, X):
         target_state.preconditioner, target_state.features, target_state.moments = preconditioner, features, moments
         target_state.coef = target_state.coef @ rotation
     return features.design(X)
+
+
+def check_validation_split(n_samples, fraction, n_train, n_test, train_weight, test_weight, test_positive):
+    """Raise (or warn) as scikit-learn does for a split of early stopping that cannot be scored.
+
+    ``train_weight`` and ``test_weight`` are the sums of the weights of each
+    side, ``test_positive`` the number of held-out rows of positive weight.
+    """
+    if n_train == 0 or n_test == 0 or not train_weight > 0:
+        raise ValueError(
+            f"Splitting {n_samples} samples into a train set and a validation set "
+            f"with validation_fraction={fraction} led to an empty "
+            "set. Change validation_fraction, add samples, or disable early_stopping."
+        )
+    if not test_weight > 0:
+        raise ValueError(
+            "The sample weights for validation set are all zero, consider using a "
+            "different random state."
+        )
+    if test_positive < 2:
+        warnings.warn(
+            "R^2 score is not well-defined with less than two samples: the validation "
+            "set has fewer than two samples of positive weight, so early stopping "
+            "scores every epoch 0.0. Increase validation_fraction or the number of samples.",
+            UndefinedMetricWarning,
+        )

@@ -243,8 +243,14 @@ def _step(state, settings, schedule, average_from):
             state.rule_count, average_from)
 
 
-def weighted_median(values, weights):
-    """The weighted median of ``values``."""
+def weighted_median(values, weights, below=0.0, half=None):
+    """The weighted median of ``values``: the first (in increasing order) at which the cumulative weight reaches ``half``.
+
+    The weight accumulates from ``below``; ``half`` is by default half of
+    the weights' sum. (Rows on blocks find theirs among the rows of an
+    interval, see ``_dask``.)
+    """
     order = np.argsort(values, kind="stable")
-    cumulative = np.cumsum(weights[order])
-    return values[order][np.searchsorted(cumulative, 0.5 * cumulative[-1])]
+    cumulative = below + np.cumsum(weights[order])
+    at = np.searchsorted(cumulative, 0.5 * cumulative[-1] if half is None else half)
+    return values[order][min(at, values.size - 1)]

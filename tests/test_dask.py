@@ -9,7 +9,9 @@ distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402
 
 from skgd import GDPolynomialRegressor, GDRegressor  # noqa: E402
-from skgd._dask import epoch_order  # noqa: E402
+from skgd import _dask  # noqa: E402
+from skgd._dask import epoch_order, validation_rows  # noqa: E402
+from skgd._rows import weighted_median  # noqa: E402
 
 ESTIMATORS = [GDRegressor, GDPolynomialRegressor]
 
@@ -56,6 +58,12 @@ def _fitted(estimator, X, y, weights):
     return estimator.coef_.copy(), estimator.intercept_, list(estimator.loss_curve_)
 
 
+def _split_as_on_blocks(monkeypatch, lengths):
+    """Make in-memory fits hold out the rows a dask fit over blocks of ``lengths`` rows holds out."""
+    monkeypatch.setattr(GDRegressor, "_split_validation",
+                        lambda self, X, weights, rng: validation_rows(rng, lengths, self.validation_fraction))
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("chunks", [600, 100, (37, 2)])
@@ -88,6 +96,75 @@ def test_stochastic_equals_in_memory_in_the_block_order(data, Estimator, solver,
     # and a plain shuffle is another order
     shuffled = _fitted(Estimator(random_state=3, **params), X, y, weights)
     assert not np.allclose(shuffled[0], dask_fit[0], rtol=1e-10, atol=0)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("loss", ["squared_error", "huber"])
+def test_batch_early_stopping_equals_in_memory_of_the_same_split(data, monkeypatch, Estimator, loss):
+    X, y, weights = data
+    params = dict(solver="batch", loss=loss, early_stopping=True, validation_fraction=0.2, n_iter_no_change=3,
+                  max_iter=40, random_state=0)
+    on_blocks = Estimator(**params).fit(da.from_array(X, chunks=90), da.from_array(y, chunks=90),
+                                        sample_weight=da.from_array(weights, chunks=90))
+    _split_as_on_blocks(monkeypatch, da.from_array(X, chunks=90).chunks[0])
+    in_memory = Estimator(**params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(on_blocks.coef_, in_memory.coef_, rtol=1e-10, atol=1e-10)
+    assert on_blocks.intercept_ == pytest.approx(in_memory.intercept_, rel=1e-10, abs=1e-10)
+    np.testing.assert_allclose(on_blocks.validation_scores_, in_memory.validation_scores_, rtol=1e-10)
+    assert on_blocks.best_validation_score_ == pytest.approx(in_memory.best_validation_score_, rel=1e-10)
+    assert on_blocks.n_iter_ == in_memory.n_iter_
+    np.testing.assert_allclose(on_blocks.loss_curve_, in_memory.loss_curve_, rtol=1e-10)
+
+
+@pytest.mark.parametrize("solver, batch_size", [("sgd", 1), ("minibatch", 20)])
+@pytest.mark.parametrize("learning_rate", ["auto", "invscaling"])
+def test_stochastic_early_stopping_equals_in_memory_in_the_block_order(data, monkeypatch, solver, batch_size,
+                                                                       learning_rate):
+    X, y, weights = data
+    Xd = da.from_array(X, chunks=100)  # 80 training rows a block: whole batches
+    params = dict(solver=solver, batch_size=batch_size, learning_rate=learning_rate, eta0=1e-3, max_iter=12,
+                  early_stopping=True, validation_fraction=0.2, n_iter_no_change=2)
+    on_blocks = GDRegressor(random_state=np.random.RandomState(3), **params).fit(
+        Xd, da.from_array(y, chunks=100), sample_weight=da.from_array(weights, chunks=100))
+    _split_as_on_blocks(monkeypatch, Xd.chunks[0])
+    in_memory = GDRegressor(random_state=BlockOrder(3, [80] * 6), **params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(on_blocks.coef_, in_memory.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(on_blocks.validation_scores_, in_memory.validation_scores_, rtol=1e-10)
+    assert on_blocks.n_iter_ == in_memory.n_iter_
+
+
+def test_validation_split_holds_out_a_share_of_each_block():
+    train, test = validation_rows(np.random.RandomState(0), (50, 30, 20), 0.1)
+    assert test.size == 10 and np.array_equal(np.sort(np.concatenate([train, test])), np.arange(100))
+    assert np.array_equal(np.bincount(np.searchsorted([50, 80], test, side="right")), [5, 3, 2])
+
+
+@pytest.mark.parametrize("pivots", [4, 1024])
+@pytest.mark.parametrize("chunks", [7, 100, 333])
+def test_weighted_median_on_blocks_equals_in_memory(monkeypatch, pivots, chunks):
+    monkeypatch.setattr(_dask, "MEDIAN_PIVOTS", pivots)  # few: several rounds of narrowing
+    rng = np.random.RandomState(chunks)
+    for y, weights in [
+        (np.round(rng.standard_cauchy(1000), 1), rng.uniform(0.0, 2.0, 1000)),  # ties, heavy tails
+        (np.repeat([3.0, 1.0, 2.0, 5.0], 250), np.ones(1000)),  # the median on a boundary of the weights
+        (rng.normal(size=1000), np.where(rng.uniform(size=1000) < 0.9, 0.0, 1.0)),  # most weights zero
+        (np.full(1000, 7.0), np.ones(1000)),
+    ]:
+        blocks = _dask.Blocks(da.zeros((1000, 1), chunks=chunks), da.from_array(y, chunks=chunks),
+                              da.from_array(weights, chunks=chunks))
+        assert blocks.weighted_median() == weighted_median(y, weights)
+
+
+def test_one_task_per_worker_gives_the_threaded_fit_bit_for_bit(data):
+    X, y, weights = data
+    params = dict(solver="batch", loss="huber", random_state=0, max_iter=10, tol=None)
+    arrays = da.from_array(X, chunks=70), da.from_array(y, chunks=70), da.from_array(weights, chunks=70)
+    on_workers = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
+    with dask.config.set(scheduler="threads"):
+        threaded = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
+    assert np.array_equal(on_workers.coef_, threaded.coef_)
+    assert on_workers.loss_curve_ == threaded.loss_curve_
 
 
 def test_epoch_order_visits_blocks_whole():
@@ -135,8 +212,11 @@ def test_bad_input():
         GDRegressor().fit(X, da.ones(2, chunks=1))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         GDRegressor().fit(da.ones((3, 2), chunks=1), da.ones(2, chunks=1))
-    with pytest.raises(NotImplementedError, match="early_stopping"):
-        GDRegressor(early_stopping=True).fit(da.ones((4, 2), chunks=2), da.ones(4, chunks=2))
+    with pytest.raises(ValueError, match="led to an empty set"):
+        GDRegressor(early_stopping=True).fit(da.ones((1, 2), chunks=1), da.ones(1, chunks=1))
+    with pytest.raises(ValueError, match="validation set are all zero"):  # the first block holds out its row
+        GDRegressor(early_stopping=True, validation_fraction=0.5).fit(
+            da.ones((2, 2), chunks=1), da.ones(2, chunks=1), sample_weight=da.from_array([0.0, 1.0], chunks=1))
     fitted = GDRegressor(max_iter=2, tol=None).fit(np.ones((4, 2)), np.arange(4.0))
     with pytest.raises(ValueError, match="features"):
         fitted.predict(da.ones((3, 3), chunks=1))
