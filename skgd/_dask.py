@@ -497,16 +497,13 @@ def _placement(*arrays):
     client = _client()
     if client is None:
         return None
+    from dask.core import flatten
     from distributed import Future, wait
 
-    futures = []
-    for array in arrays:
-        graph = dict(array.__dask_graph__())
-        futures.append([graph.get(key) for key in array.__dask_keys__() for key in
-                        (key if isinstance(key, list) else [key])])
+    graphs = [dict(array.__dask_graph__()) for array in arrays]
+    futures = [[graph.get(key) for key in flatten(array.__dask_keys__())] for array, graph in zip(arrays, graphs)]
     if not all(isinstance(future, Future) for blocks in futures for future in blocks):
         return None
-    futures = [[block[0] if isinstance(block, list) else block for block in blocks] for blocks in futures]
     wait(futures[0])
     holders = client.who_has(futures[0])
     groups = {}
@@ -551,8 +548,10 @@ def _design(features, X_block):
 
 
 def _block(features, X_block, y_block, w_block, rows=None):
-    """A block as rows the kernels read: the design (read-only), ``y`` (read-only), writable weights, its ``rows``."""
-    return ArrayRows(_design(features, X_block), kernel_array(y_block), np.array(w_block, dtype=np.float64), rows)
+    """A block as rows the kernels read: the design (read-only), ``y`` (read-only), writable weights (copied only
+    if not), its training ``rows``."""
+    return ArrayRows(_design(features, X_block), kernel_array(y_block), np.require(w_block, np.float64, ["C", "W"]),
+                     rows)
 
 
 def _on_block(task, features, X_block, y_block, w_block, choice, args):

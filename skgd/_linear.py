@@ -223,7 +223,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when
         its R² stops improving; the coefficients with the best validation
-        score are kept. Not available with ``partial_fit``.
+        score are kept. Not available with ``partial_fit``. On a dask
+        array, each block holds out its share of the rows (see the user
+        guide's *Dask arrays*).
     validation_fraction : float, default=0.1
         Share of the training data held out for early stopping.
     shuffle : bool, default=True
