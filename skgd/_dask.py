@@ -54,6 +54,7 @@ to each block where it lives.
 """
 
 import copy
+import functools
 import numbers
 import os
 
@@ -68,6 +69,8 @@ from ._rows import ArrayRows, Rows, training_rows, weighted_median
 
 # Values each block sends per round of the blockwise weighted median.
 MEDIAN_PIVOTS = 1024
+# Blocks whose held-out rows (early stopping) a process keeps between passes.
+HELD_OUT_BLOCKS = 64
 # Persist the data when it takes at most this share of the workers' memory.
 PERSIST_SHARE = 0.5
 
@@ -477,9 +480,20 @@ def _kept_rows(choice, length):
     if choice is None:
         return None
     seed, n_held_out, held_out = choice
-    mask = np.zeros(length, dtype=bool)
-    mask[np.random.default_rng(seed).choice(length, n_held_out, replace=False)] = True
-    return np.flatnonzero(mask if held_out else ~mask)
+    rows = _held_out_rows(seed, length, n_held_out)
+    if held_out:
+        return rows
+    kept = np.ones(length, dtype=bool)
+    kept[rows] = False
+    return np.flatnonzero(kept)
+
+
+@functools.lru_cache(maxsize=HELD_OUT_BLOCKS)
+def _held_out_rows(seed, length, n_held_out):
+    """A block's held-out rows (increasing), drawn once where it lives, then kept for the next passes."""
+    rows = np.sort(np.random.default_rng(seed).choice(length, n_held_out, replace=False))
+    rows.flags.writeable = False
+    return rows
 
 
 def _kept_count(choice, length):
