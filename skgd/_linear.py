@@ -21,7 +21,7 @@ from ._array_api import (
 )
 from ._arrays import float64_coef, kernel_array, predictions, published
 from ._callbacks import CallbackSupportMixin, EpochCallbacks
-from ._dask import is_dask
+from ._dask import Blocks, is_dask
 from ._dask import predict as dask_predict
 from ._dask import score as dask_score
 from ._dask import validate_training_data as dask_training_data
@@ -470,7 +470,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         rng = check_random_state(self.random_state)
         features = self._fit_features(X, weights)
         rows, held_out, validation, training = None, None, None, X
-        if self.early_stopping and hasattr(X, "split"):  # rows on blocks hold out rows of each block (see _dask)
+        if self.early_stopping and isinstance(X, Blocks):  # each block holds out some of its rows (see _dask)
             training, held_out = X.split(self.validation_fraction, rng)
             y, weights = training.y, training.sample_weight
         elif self.early_stopping:
