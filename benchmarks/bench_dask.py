@@ -15,6 +15,12 @@ each) on loopback:
    the same persisted dask array; skipped with a message if dask-ml is not
    installed.
 
+``--overhead``: what a batch epoch costs beyond its arithmetic, on the same
+2-worker cluster: the median epoch time over 8 persisted blocks of 1,000
+rows (where the passes take microseconds), against the median time of the
+smallest round trip the cluster can make (two no-op ``Client.submit`` calls,
+gathered), in the same run.
+
 ``--out-of-core``: 2 worker processes limited to 1 GiB each, a lazily
 generated X of ``--gib`` GiB (``dask.array.random``, 10 features, y a
 linear function of it plus noise), too large to persist: every pass
@@ -27,6 +33,7 @@ rows.
 Timings are printed, never asserted; they move with the machine.
 
 Usage: ``python benchmarks/bench_dask.py [--rows N] [--repeats 3]`` or
+``python benchmarks/bench_dask.py --overhead`` or
 ``python benchmarks/bench_dask.py --out-of-core [--gib 4] [--epochs 3] [--loss huber]``
 """
 
@@ -137,6 +144,33 @@ def incremental(X, y, repeats):
     print(f"| Incremental(SGDRegressor()) | {wrapped:.2f} | {wrapped_r2:.4f} | {wrapped / native:.2f} |")
 
 
+def _no_op():
+    return None
+
+
+def overhead(args):
+    import dask
+
+    cluster, client = _cluster()
+    try:
+        X, y = dask.persist(*_data(8_000, 1_000))
+        params = dict(solver="batch", learning_rate="constant", eta0=0.01)
+        _fit_seconds(X, y, 2, **params)  # compile on the workers
+        epoch = _epoch_seconds(X, y, 20, args.repeats, **params)
+        round_trips = []
+        for _ in range(20 * args.repeats):
+            started = time.perf_counter()
+            client.gather([client.submit(_no_op, pure=False) for _ in range(2)])
+            round_trips.append(time.perf_counter() - started)
+        round_trip = float(np.median(round_trips))
+        print(f"## Overhead of a batch epoch on 8 blocks of 1,000 rows, 2 workers, {os.cpu_count()} cores\n")
+        print("| epoch (ms) | two no-op submits, gathered (ms) | ratio |\n| --- | --- | --- |")
+        print(f"| {1e3 * epoch:.1f} | {1e3 * round_trip:.1f} | {epoch / round_trip:.2f} |")
+    finally:
+        client.close()
+        cluster.close()
+
+
 class PeakRSS:
     """The largest RSS of this process while in the context, sampled every 50 ms."""
 
@@ -192,11 +226,14 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out-of-core", action="store_true")
+    parser.add_argument("--overhead", action="store_true")
     parser.add_argument("--gib", type=float, default=4.0)
     parser.add_argument("--loss", default="squared_error")
     args = parser.parse_args()
     if args.out_of_core:
         out_of_core(args)
+    elif args.overhead:
+        overhead(args)
     else:
         speed(args)
 
