@@ -310,6 +310,12 @@ class Blocks(Rows):
         """The blocks of the next epoch and the seeds of their rows' orders (see :func:`block_schedule`)."""
         return block_schedule(rng, len(self.parts), shuffle)
 
+    def n_updates(self, batch_size):
+        """The number of updates of an epoch: a batch never spans two blocks (one update for a full batch)."""
+        if batch_size >= self.n_samples:
+            return 1
+        return int(np.sum(-(-self.lengths // batch_size)))
+
     def gradient_sums(self, coef, intercept, loss, shift):
         """Loss and gradient sums at one model, as one row of :func:`~skgd._kernels.batch_sums`.
 

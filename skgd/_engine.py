@@ -334,7 +334,7 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
         average_from = _average_from(state, settings, judge)
         updates = None
         if path is not None and path.every_update:
-            updates = path.new_rows(-(-n_samples // batch_size))
+            updates = path.new_rows(passes.rows.n_updates(batch_size))
         if judge is not None and judge.full_batch:
             # the full-batch update from the gradient the judge measured at coef
             _, intercept, t, rule_count = passes.rows.step(judge.gradient, coef, state, settings, schedule,

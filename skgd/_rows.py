@@ -78,6 +78,10 @@ class Rows:
         sums = self.gradient_sums(coef, state.intercept, settings.loss, state.preconditioner.shift)
         return self.step(sums, coef, state, settings, schedule, average_from, updates)
 
+    def n_updates(self, batch_size):
+        """The number of updates of an epoch in batches of ``batch_size`` rows."""
+        return -(-self.n_samples // batch_size)
+
     def gradient_loss(self, sums):
         """The loss sum of :meth:`gradient_sums`."""
         return sums[:, -1].sum()

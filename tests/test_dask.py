@@ -198,6 +198,20 @@ def test_partial_fit_and_store_path(data):
     np.testing.assert_allclose(on_blocks.loss_curve_, in_memory.loss_curve_, rtol=1e-10)
 
 
+def test_store_path_step_with_batches_cut_by_the_blocks(data):
+    X, y, _ = data
+    params = dict(solver="minibatch", batch_size=20, store_path="step", max_iter=2, tol=None,
+                  learning_rate="invscaling", eta0=1e-3)
+    on_blocks = GDRegressor(random_state=np.random.RandomState(0), **params).fit(da.from_array(X, chunks=130),
+                                                                               da.from_array(y, chunks=130))
+    in_memory = GDRegressor(random_state=0, **params).fit(X, y)
+    assert on_blocks.t_ == 2 * (4 * 7 + 4)  # a short last batch in each block
+    assert in_memory.t_ == 2 * 30  # the batches run across the blocks: the same rows, other batches
+    # the starting point, then one point per update
+    assert on_blocks.coef_path_.shape == (1 + on_blocks.t_, 3) and in_memory.coef_path_.shape == (1 + 2 * 30, 3)
+    np.testing.assert_allclose(on_blocks.coef_path_[-1], on_blocks.coef_, rtol=1e-12)
+
+
 def test_threaded_scheduler(data):
     X, y, _ = data
     expected = GDRegressor(solver="batch", random_state=0).fit(X, y).coef_
