@@ -20,7 +20,6 @@ from sklearn.utils.validation import check_array
 from ._array_api import on_host
 from ._arrays import float64_coef, kernel_array
 from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
-from ._parallel import one_blas_thread
 from ._rows import training_rows
 from ._target_kernels import targets_batch_sums, targets_loss_sums, targets_minibatch_epoch
 
@@ -122,14 +121,13 @@ class TargetPasses(Passes):
         n_updates = -(-order.shape[0] // self.batch_size)
         paths = np.empty((n_updates if recording else 0, len(requests), coefs.shape[1] + 1))
         loss_sums, start = np.zeros(len(requests)), t
-        with one_blas_thread():  # the batches' matrix products, whatever the thread count
-            for X_part, Y_part, weight_part, order_part in self.rows.parts(order, self.batch_size):
-                part_sums, t, rule_count = targets_minibatch_epoch(
-                    X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
-                    settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
-                    t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
-                )
-                loss_sums += part_sums
+        for X_part, Y_part, weight_part, order_part in self.rows.parts(order, self.batch_size):
+            part_sums, t, rule_count = targets_minibatch_epoch(
+                X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
+                settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
+                t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
+            )
+            loss_sums += part_sums
         results = []
         for a, (_, state, coef, _, _, updates) in enumerate(requests):
             coef[:] = coefs[a]

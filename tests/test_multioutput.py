@@ -217,7 +217,7 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_the_fit_does_not_depend_on_the_thread_count(solver, monkeypatch):
-    """The passes over rows sum fixed blocks in order, their matrix products on one BLAS thread."""
+    """The passes over rows sum fixed blocks in order, each block's rows in a fixed order."""
     from threadpoolctl import threadpool_limits
 
     from skgd import _parallel
