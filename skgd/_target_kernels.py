@@ -27,9 +27,7 @@ from ._kernels import (
     BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _dot, _intercept_direction, _parallel, _row_step,
     _row_terms,
 )
-from ._losses import (
-    ABSOLUTE_ERROR, EPSILON_INSENSITIVE, HUBER, SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR, loss_value,
-)
+from ._losses import ABSOLUTE_ERROR, EPSILON_INSENSITIVE, HUBER, SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import batch_learning_rate
@@ -157,6 +155,7 @@ def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, inter
     loss_code, epsilon = loss
     n_rows, n_models = rows.shape[0], coefs.shape[0]
     predictions = np.empty((GROUP, n_models))
+    derivative_sums = np.empty(n_models)  # scratch: the loss terms' other sums
     for block in range(first, last):
         out = sums[block]
         out[:] = 0.0
@@ -166,9 +165,8 @@ def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, inter
             _group_predictions(X, rows, start, size, coefs, predictions)
             for q in range(size):
                 i = rows[start + q]
-                for a in range(n_models):
-                    p = intercepts[a] + predictions[q, a]
-                    out[a] += sample_weight[i] * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
+                _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, sample_weight[i],
+                           derivative_sums, out)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -214,9 +212,12 @@ def _group_sums(X, Y, sample_weight, rows, start, stop, coefs, intercepts, targe
     loss_code, epsilon = loss
     for group in range(start, stop, GROUP):
         size = min(GROUP, stop - group)
-        for q in range(PREFETCH_DISTANCE, PREFETCH_DISTANCE + GROUP):
+        for q in range(PREFETCH_DISTANCE, PREFETCH_DISTANCE + GROUP):  # the rows of a group ahead
             if group + q < rows.shape[0]:
-                prefetch_row(X, rows[group + q])
+                ahead = rows[group + q]
+                prefetch_row(X, ahead)
+                prefetch_row(Y, ahead)
+                prefetch_row(sample_weight, ahead)
         _group_predictions(X, rows, group, size, coefs, predictions)
         for q in range(size):
             i = rows[group + q]
