@@ -111,6 +111,8 @@ class TrainingState:
     best_at_last_decrease: float = np.inf
     # Under 'auto' in a fit: the relative gain of the previous epoch (see _judge).
     last_gain: float = np.nan
+    # Momentum restarts made (for messages).
+    restarts: int = 0
     validation_scores: list | None = None
     best_validation_score: float = -np.inf
     # With early stopping, the coefficients of the best validation score;
@@ -353,6 +355,7 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
         restarted = settings.restart and bool(state.loss_curve) and iterate_objective > state.loss_curve[-1]
         if restarted:
             state.rule_state[FIRST, ...] = 0.0
+            state.restarts += 1
         start_coef, start_intercept = state.coef, state.intercept
         state.coef, state.intercept, state.t, state.rule_count = coef, intercept, t, rule_count
         state.average_from = average_from if averaged else 0

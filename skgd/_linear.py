@@ -247,7 +247,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         convergence line. At 2, also the coefficients' norm and number of
         non-zeros, the intercept, the best objective and the epochs without
         improvement, and the events: a momentum restart, a step division.
-        Nothing at 0.
+        Nothing at 0. With a 2-D ``y``, one line per epoch for the whole
+        model: the whole objective, the targets' step (its range where they
+        differ) and how many targets still run; each target's events.
     store_path : {'epoch', 'step'} or None, default=None
         Record the descent's path in ``coef_path_`` and
         ``intercept_path_``: the starting point, then the coefficients

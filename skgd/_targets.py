@@ -13,13 +13,16 @@ state the targets share, so that it is the order a fit to one column would
 use.
 """
 
+import time
+from dataclasses import replace
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 from ._array_api import on_host
 from ._arrays import float64_coef, kernel_array
-from ._engine import Passes, Path, Validation, drive, epochs, run_epochs
+from ._engine import Passes, Path, Validation, _current_step, drive, epochs, run_epochs
 from ._rows import training_rows
 from ._target_kernels import targets_batch_sums, targets_loss_sums, targets_minibatch_epoch
 
@@ -59,11 +62,78 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
         targets = [training_rows(X, Y[:, target], sample_weight, rows) for target in range(Y.shape[1])]
     validations = validations or [None] * Y.shape[1]
     paths = paths or [None] * Y.shape[1]
+    quiet = replace(settings, verbose=0)  # the whole model's lines, not each target's
     runs = [
-        epochs(passes, rows, state, settings, max_epochs, stop_early, validation, path)
+        epochs(passes, rows, state, quiet, max_epochs, stop_early, validation, path)
         for rows, state, validation, path in zip(targets, states.states, validations, paths)
     ]
-    return all(drive(runs, passes, callbacks, states))
+    if not settings.verbose:
+        return all(drive(runs, passes, callbacks, states))
+    report = EpochReport(settings, callbacks)
+    stopped = all(drive(runs, passes, report, states))
+    if stopped:
+        print(f"{report.stopped_by} after {states.n_iter} epochs took {time.perf_counter() - report.first:.2f} "
+              "seconds")
+    return stopped
+
+
+class EpochReport:
+    """``verbose``'s lines for the whole model of a multi-output fit, one per epoch (not one per target).
+
+    Told of the epochs as the ``callbacks`` are (and passing them on): the
+    line of an epoch gives the whole objective, the running targets' step
+    (its range, where they differ), the updates, the time, the mean validation R² and how
+    many targets still run (those that have not stopped). At ``verbose >=
+    2`` it adds the coefficients' norm (all targets) and non-zeros, the
+    intercepts' norm, the best whole objective, the range of the epochs
+    without improvement, and each target's events.
+    """
+
+    def __init__(self, settings, callbacks):
+        self.settings, self.callbacks = settings, callbacks
+        self.first = self.started = time.perf_counter()
+        self.stopped_by = "Convergence"
+        self.etas = self.restarts = None
+
+    def epoch_begin(self, model):
+        self.started = time.perf_counter()
+        self.etas = [state.eta for state in model.states]
+        self.restarts = [state.restarts for state in model.states]
+        if self.callbacks is not None:
+            self.callbacks.epoch_begin(model)
+
+    def epoch_end(self, model):
+        seconds = time.perf_counter() - self.started
+        states, settings = model.states, self.settings
+        running = [state for state in states if state.n_iter == model.n_iter]
+        steps = _span([_current_step(state, settings) for state in running], ".3g")
+        line = (f"-- Epoch {model.n_iter}: objective {model.loss_curve[-1]:.6g}, step {steps}, updates {model.t}, "
+                f"time {seconds:.3f} s")
+        if model.validation_scores is not None:
+            line += f", validation R2 {model.validation_scores[-1]:.4f}"
+        print(line + f", targets running {len(running)} of {len(states)}")
+        if settings.verbose >= 2:
+            coef, intercept = model.model()
+            waits = _span([state.no_improvement_count for state in running], "d")
+            print(f"   norm {np.linalg.norm(coef):.6g}, nonzero {np.count_nonzero(coef)}, "
+                  f"intercepts' norm {np.linalg.norm(intercept):.6g}, best objective {model.best_loss:.6g}, "
+                  f"epochs without improvement {waits}")
+            for target, state in enumerate(states):
+                if state.restarts != self.restarts[target]:
+                    print(f"   target {target}: objective rose: velocity restarted")
+                if state.eta != self.etas[target]:
+                    print(f"   target {target}: stalled for {settings.n_iter_no_change} epochs: step divided by "
+                          f"{self.etas[target] / state.eta:g}")
+        stop = self.callbacks is not None and self.callbacks.epoch_end(model)
+        if stop:
+            self.stopped_by = "Stopped by a callback"
+        return stop
+
+
+def _span(values, spec):
+    """``values``' range as text: ``"a to b"``, or ``"a"`` where the targets agree."""
+    low, high = format(min(values), spec), format(max(values), spec)
+    return low if low == high else f"{low} to {high}"
 
 
 class TargetPasses(Passes):

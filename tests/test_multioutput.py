@@ -6,6 +6,8 @@ schedule, rule and option; the published shapes are those of ``Ridge``; the
 whole objective is the sum over targets.
 """
 
+import re
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_linnerud
@@ -213,6 +215,33 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
         assert sums[a] == pytest.approx(loss_sum, rel=1e-10)
         np.testing.assert_allclose(paths[-1, a], np.append(coef, intercept), rtol=1e-10)
     assert (t, count) == (t_expected, count_expected)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_verbose_prints_one_line_per_epoch_for_the_whole_model(solver, capsys):
+    X, Y = _data()
+    model = GDRegressor(solver=solver, verbose=1, random_state=0).fit(X, Y)
+    lines = capsys.readouterr().out.splitlines()
+    epoch_line = re.compile(r"^-- Epoch (\d+): objective (\S+), step (\S+)( to \S+)?, updates (\d+), "
+                            r"time \d+\.\d{3} s, targets running (\d+) of 3$")
+    epochs = [epoch_line.match(line) for line in lines[:-1]]
+    assert all(epochs) and len(epochs) == model.n_iter_
+    assert [int(m.group(1)) for m in epochs] == list(range(1, model.n_iter_ + 1))
+    assert [float(m.group(2)) for m in epochs] == pytest.approx(model.loss_curve_, rel=1e-5)  # the whole objective
+    assert int(epochs[-1].group(5)) == model.t_
+    assert int(epochs[0].group(6)) == 3
+    assert lines[-1].startswith(f"Convergence after {model.n_iter_} epochs took ")
+
+
+def test_verbose_two_gives_each_targets_events(capsys):
+    X, Y = _data(n_samples=300)
+    model = GDRegressor(solver="minibatch", optimizer="nesterov", momentum=0.99, verbose=2,
+                        random_state=0).fit(X + 100.0, Y)
+    out = capsys.readouterr().out
+    assert out.count("-- Epoch") == model.n_iter_
+    assert out.count("   norm ") == model.n_iter_
+    assert re.search(r"   target \d: objective rose: velocity restarted", out)
+    assert re.search(r"   target \d: stalled for 5 epochs: step divided by 5", out)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
