@@ -35,7 +35,7 @@ from ._rows import training_rows
 from ._schedules import SCHEDULE_CODES, optimal_t0
 from ._sparse import SPARSE_FORMATS, linear_predictions
 from ._targets import (
-    TargetStates, check_dense_for_targets, check_same_targets, new_paths, published_paths, target_inits, target_predictions, targets_of,
+    TargetStates, check_same_targets, new_paths, published_paths, target_inits, target_predictions, targets_of,
     train,
 )
 from ._update_rules import AVERAGE, FIRST, MOMENTUM_RULES, RULE_CODES, SECOND, new_state, rule_tuple
@@ -679,7 +679,6 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         )
         # y given as strings is converted only now: check it again as numbers
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        check_dense_for_targets(X, y)
         self._check_target_magnitude(float(np.max(np.abs(y))), y.shape[0])
         # read-only views, so that read-only input compiles nothing new (see _arrays)
         X, y = kernel_array(X), kernel_array(y)

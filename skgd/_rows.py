@@ -15,6 +15,7 @@ from ._array_api import device_rows, is_device_array, namespace, to_numpy, xp_de
 from ._features import ExpandedRows
 from ._kernels import batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._sparse import SparseRows, sparse_batch_sums, sparse_loss_sums, sparse_minibatch_epoch
+from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS
 
 
 def training_rows(X, y, sample_weight, rows=None):
@@ -132,6 +133,8 @@ class Rows:
 class ArrayRows(Rows):
     """A NumPy design, read by the compiled kernels (``_kernels``); ``y`` may be 2-D (see ``_targets``)."""
 
+    target_kernels = DENSE_TARGET_KERNELS  # for a 2-D y, over the parts
+
     def parts(self, order, batch_size):
         """The ``(X, y, sample_weight, order)`` the kernels read for the rows in ``order``: one, the design itself."""
         return [(self.X, self.y, self.sample_weight, order)]
@@ -171,7 +174,13 @@ class LazyRows(ArrayRows):
 
 
 class CsrRows(Rows):
-    """Sparse rows (``_sparse.SparseRows``), read over their non-zeros by ``_sparse``'s kernels."""
+    """Sparse rows (``_sparse.SparseRows``), read over their non-zeros by ``_sparse``'s kernels; ``y`` may be 2-D."""
+
+    target_kernels = SPARSE_TARGET_KERNELS
+
+    def parts(self, order, batch_size):
+        """What the k-target kernels read for the rows in ``order``: one part, the CSR arrays."""
+        return [(self.X.arrays, self.y, self.sample_weight, order)]
 
     def gradient_sums(self, coef, intercept, loss, shift):
         """The full-batch sums of :func:`~skgd._sparse.sparse_batch_sums` at a model, as one block."""

@@ -17,14 +17,12 @@ import time
 from dataclasses import replace
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 from ._array_api import on_host
 from ._arrays import float64_coef, kernel_array
 from ._engine import Passes, Path, Validation, _current_step, drive, epochs, run_epochs
 from ._rows import training_rows
-from ._target_kernels import targets_batch_sums, targets_loss_sums, targets_minibatch_epoch
 
 
 # Rows of a recorded path converted to the units of coef_ at a time.
@@ -140,8 +138,9 @@ class TargetPasses(Passes):
     """:class:`~skgd._engine.Passes` for the targets of ``Y``: the requests of run ``a`` are for column ``a``.
 
     The requests served together make one pass over the rows, with the
-    k-target kernels (``_target_kernels``) over the parts of an array or of a
-    lazy design (see ``_rows.ArrayRows.parts``).
+    k-target kernels of the kind of rows (``_rows``: ``target_kernels``,
+    from ``_target_kernels``) over its parts (an array, a lazy design a chunk
+    at a time, or CSR rows).
     """
 
     def serve(self, kind, requests):
@@ -164,12 +163,12 @@ class TargetPasses(Passes):
         return dict(zip(requests, np.split(sums, np.cumsum(counts)[:-1])))
 
     def _batch_sums(self, order, coefs, intercepts, targets, shift):
-        rows = self.rows
-        return targets_batch_sums(rows.X, rows.y, rows.sample_weight, order, coefs, intercepts, targets,
-                                  self.settings.loss, shift)
+        (X, Y, weights, rows), = self.rows.parts(order, order.shape[0])  # a full batch: the rows in one part
+        return self.rows.target_kernels.batch_sums(X, Y, weights, rows, coefs, intercepts, targets,
+                                                   self.settings.loss, shift)
 
     def _loss_sums(self, coefs, intercepts, targets):
-        return sum(targets_loss_sums(*part, coefs, intercepts, targets, self.settings.loss)
+        return sum(self.rows.target_kernels.loss_sums(*part, coefs, intercepts, targets, self.settings.loss)
                    for part in self.rows.parts(self.rows.indices, 1))
 
     def _epoch(self, order, targets, requests):
@@ -192,7 +191,7 @@ class TargetPasses(Passes):
         paths = np.empty((n_updates if recording else 0, len(requests), coefs.shape[1] + 1))
         loss_sums, start = np.zeros(len(requests)), t
         for X_part, Y_part, weight_part, order_part in self.rows.parts(order, self.batch_size):
-            part_sums, t, rule_count = targets_minibatch_epoch(
+            part_sums, t, rule_count = self.rows.target_kernels.epoch(
                 X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
                 settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
                 t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
@@ -266,15 +265,6 @@ def _padded(curves):
 def targets_of(state):
     """The per-target training states of ``state`` (itself, for one target)."""
     return state.states if isinstance(state, TargetStates) else [state]
-
-
-def check_dense_for_targets(X, y):
-    """Refuse sparse ``X`` with a 2-D ``y``: the multi-output kernels read dense rows."""
-    if len(y.shape) == 2 and sp.issparse(X):
-        raise ValueError(
-            f"A 2-D y ({y.shape[1]} targets) needs dense X: sparse X is supported with a 1-D y only. "
-            "Fit one model per column (e.g. sklearn.multioutput.MultiOutputRegressor), or pass X.toarray()."
-        )
 
 
 def check_same_targets(state, y):

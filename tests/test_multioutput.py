@@ -271,16 +271,57 @@ def test_a_sparsified_multi_output_model_predicts_and_warm_starts():
     assert model.coef_.shape == (N_TARGETS, X.shape[1])
 
 
-@pytest.mark.parametrize("Estimator", [GDRegressor, GDPolynomialRegressor])
-def test_sparse_X_with_several_targets_is_refused_clearly(Estimator):
+def _sparse_data():
+    X, Y = _data()
+    X[np.random.RandomState(2).uniform(size=X.shape) < 0.5] = 0.0
+    return X, Y
+
+
+SPARSE_CASES = [
+    dict(learning_rate="invscaling", eta0=1e-4, max_iter=10, tol=None),
+    dict(learning_rate="constant", eta0=1e-4, max_iter=8, tol=None, penalty="elasticnet", alpha=0.01),
+    dict(learning_rate="constant", eta0=1e-3, max_iter=5, tol=None, penalty="l1", alpha=0.1, average=True),
+    dict(learning_rate="adaptive", eta0=1e-3, max_iter=20),
+    dict(learning_rate="auto"),
+    dict(learning_rate="auto", penalty="l1", alpha=0.1),
+    dict(learning_rate="auto", average=True),
+    dict(learning_rate="auto", early_stopping=True),
+]
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("params", SPARSE_CASES, ids=lambda params: "-".join(f"{k}={v}" for k, v in params.items()))
+def test_sparse_X_with_k_targets_equals_separate_sparse_fits_and_the_dense_fit(solver, params):
     import scipy.sparse as sp
 
-    X, Y = _data()
-    with pytest.raises(ValueError, match="needs dense X"):
-        Estimator().fit(sp.csr_matrix(X), Y)
-    with pytest.raises(ValueError, match="needs dense X"):
-        Estimator().partial_fit(sp.csr_matrix(X), Y)
-    Estimator(max_iter=2).fit(sp.csr_matrix(X), Y[:, 0])  # one target: sparse is fine
+    X, Y = _sparse_data()
+    model = GDRegressor(solver=solver, batch_size=16, random_state=0, **params).fit(sp.csr_matrix(X), Y)
+    _assert_equals_separate(model, _separate(model, sp.csr_matrix(X), Y))
+    if params["learning_rate"] != "auto":  # (under 'auto', sparse X gets a preconditioner of its own)
+        dense = GDRegressor(**model.get_params()).fit(X, Y)
+        _assert_equals_separate(model, [_Fit(coef, intercept, dense.n_iter_)
+                                        for coef, intercept in zip(dense.coef_, dense.intercept_)])
+
+
+class _Fit:
+    def __init__(self, coef, intercept, n_iter):
+        self.coef_, self.intercept_, self.n_iter_ = coef, intercept, n_iter
+
+
+@pytest.mark.parametrize("option", [dict(loss=loss) for loss in LOSS_CODES if loss != "squared_error"]
+                         + [dict(optimizer=rule) for rule in RULE_CODES if rule != "plain"],
+                         ids=lambda option: next(iter(option.values())))
+def test_sparse_X_with_k_targets_takes_every_loss_and_rule(option):
+    import scipy.sparse as sp
+
+    X, Y = _sparse_data()
+    weights = np.random.RandomState(1).uniform(0.1, 2.0, size=X.shape[0])
+    model = GDRegressor(solver="minibatch", batch_size=16, learning_rate="constant", eta0=1e-3, max_iter=5,
+                        tol=None, random_state=0, **option)
+    model.fit(sp.csr_matrix(X), Y, sample_weight=weights)
+    _assert_equals_separate(model, _separate(model, sp.csr_matrix(X), Y, sample_weight=weights))
+    dense = GDRegressor(**model.get_params()).fit(X, Y, sample_weight=weights)
+    np.testing.assert_allclose(model.coef_, dense.coef_, rtol=0, atol=1e-10 * max(np.abs(dense.coef_).max(), 1.0))
 
 
 def test_a_pickled_multi_output_model_predicts_and_continues_alike():
