@@ -117,7 +117,13 @@ def targets_minibatch_epoch(
                 if fit_intercept:
                     intercepts[a] += shift_change - eta * _intercept_direction(rule, state, r, corrections)
             grad_intercepts[a] = 0.0
-            _after_update(a, t, start // batch_size, coef, intercepts[a], state, average_froms, paths)
+            if average_froms[a] > 0 and t >= average_froms[a]:
+                _average(coef, intercepts[a], state[AVERAGE], t - average_froms[a] + 1)
+            if paths.shape[0] > 0:
+                update = start // batch_size
+                for j in range(n_features):
+                    paths[update, a, j] = coef[j]
+                paths[update, a, n_features] = intercepts[a]
     return loss_sums, t, rule_count
 
 
@@ -178,7 +184,11 @@ def sparse_targets_minibatch_epoch(
 
 @njit(cache=True)
 def _after_update(a, t, update, coef, intercept, rule_state, average_froms, paths):
-    """Model ``a`` after update ``t``: averaged once its averaging has begun, and recorded in ``paths``."""
+    """Model ``a`` after update ``t``: averaged once its averaging has begun, and recorded in ``paths``.
+
+    A call, not inlined: inlined into :func:`sparse_targets_minibatch_epoch`,
+    numba 0.68 compiled the running average wrong (tested).
+    """
     if average_froms[a] > 0 and t >= average_froms[a]:
         _average(coef, intercept, rule_state[AVERAGE], t - average_froms[a] + 1)
     if paths.shape[0] > 0:

@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_linnerud
 from sklearn.linear_model import LinearRegression
 from sklearn.metrics import r2_score
@@ -17,7 +18,8 @@ from sklearn.metrics import r2_score
 from skgd import GDPolynomialRegressor, GDRegressor
 from skgd._kernels import minibatch_epoch_reference
 from skgd._losses import LOSS_CODES
-from skgd._target_kernels import targets_minibatch_epoch
+from skgd._sparse import SparseRows
+from skgd._target_kernels import sparse_targets_minibatch_epoch, targets_minibatch_epoch
 from skgd._update_rules import RULE_CODES, new_state, rule_tuple
 
 from _shared import SOLVERS
@@ -183,8 +185,10 @@ def test_linnerud_every_solver_reaches_least_squares_per_target(solver):
 
 @pytest.mark.parametrize("batch_size", [1, 5, 40])
 @pytest.mark.parametrize("rule", ["plain", "adam"])
-def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
-    X, Y = _data(n_samples=40)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule, sparse):
+    X, Y = _sparse_data() if sparse else _data()
+    X, Y = X[:40], Y[:40]
     rng = np.random.RandomState(3)
     order = rng.permutation(X.shape[0])
     weights = rng.uniform(0.5, 1.5, size=X.shape[0])
@@ -203,14 +207,18 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule):
             X, Y[:, target].copy(), weights, order, batch_size, coef, intercepts[a], True, loss, penalty,
             (schedule[0], etas[a], *schedule[2:]), preconditioner, 4, rule_tuple_, state, 4, 6,
         )
-        expected.append((coef, result))
+        expected.append((coef, state, result))
     paths = np.empty((-(-X.shape[0] // batch_size), 3, n_features + 1))
-    sums, t, count = targets_minibatch_epoch(
+    epoch = targets_minibatch_epoch
+    if sparse:
+        epoch, X = sparse_targets_minibatch_epoch, SparseRows(sp.csr_matrix(X)).arrays
+    sums, t, count = epoch(
         X, Y, weights, order, batch_size, coefs, intercepts, targets, True, loss, penalty, schedule, etas,
         preconditioner, 4, rule_tuple_, rule_states, 4, np.full(3, 6), paths,
     )
-    for a, (coef, (loss_sum, intercept, t_expected, count_expected)) in enumerate(expected):
+    for a, (coef, state, (loss_sum, intercept, t_expected, count_expected)) in enumerate(expected):
         np.testing.assert_allclose(coefs[a], coef, rtol=1e-10)
+        np.testing.assert_allclose(rule_states[a], state, rtol=1e-10, atol=1e-12)  # the average too
         assert intercepts[a] == pytest.approx(intercept, rel=1e-10)
         assert sums[a] == pytest.approx(loss_sum, rel=1e-10)
         np.testing.assert_allclose(paths[-1, a], np.append(coef, intercept), rtol=1e-10)
@@ -292,8 +300,6 @@ SPARSE_CASES = [
 @pytest.mark.parametrize("solver", SOLVERS)
 @pytest.mark.parametrize("params", SPARSE_CASES, ids=lambda params: "-".join(f"{k}={v}" for k, v in params.items()))
 def test_sparse_X_with_k_targets_equals_separate_sparse_fits_and_the_dense_fit(solver, params):
-    import scipy.sparse as sp
-
     X, Y = _sparse_data()
     model = GDRegressor(solver=solver, batch_size=16, random_state=0, **params).fit(sp.csr_matrix(X), Y)
     _assert_equals_separate(model, _separate(model, sp.csr_matrix(X), Y))
@@ -312,8 +318,6 @@ class _Fit:
                          + [dict(optimizer=rule) for rule in RULE_CODES if rule != "plain"],
                          ids=lambda option: next(iter(option.values())))
 def test_sparse_X_with_k_targets_takes_every_loss_and_rule(option):
-    import scipy.sparse as sp
-
     X, Y = _sparse_data()
     weights = np.random.RandomState(1).uniform(0.1, 2.0, size=X.shape[0])
     model = GDRegressor(solver="minibatch", batch_size=16, learning_rate="constant", eta0=1e-3, max_iter=5,
