@@ -80,11 +80,11 @@ class EpochReport:
 
     Told of the epochs as the ``callbacks`` are (and passing them on): the
     line of an epoch gives the whole objective, the running targets' step
-    (its range, where they differ), the updates, the time, the mean validation R² and how
-    many targets still run (those that have not stopped). At ``verbose >=
-    2`` it adds the coefficients' norm (all targets) and non-zeros, the
-    intercepts' norm, the best whole objective, the range of the epochs
-    without improvement, and each target's events.
+    (its range, where they differ), the updates, the time, the mean
+    validation R² and how many targets still run (those that have not
+    stopped). At ``verbose >= 2`` it adds the coefficients' norm (all
+    targets) and non-zeros, the intercepts' norm, the best whole objective,
+    the range of the epochs without improvement, and each target's events.
     """
 
     def __init__(self, settings, callbacks):
