@@ -217,7 +217,7 @@ def _sparse_row_sums(csr, i, Y, sample_weight, coefs, intercepts, targets, loss,
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def sparse_targets_batch_sums(csr, Y, sample_weight, rows, coefs, intercepts, targets, loss, shift):
-    """The sums of :func:`targets_block_sums` over all ``rows`` of CSR rows, as one block: (1, n_models, n_features + 2)."""
+    """The sums of :func:`targets_block_sums` over all CSR ``rows``, as one block: (1, n_models, n_features + 2)."""
     n_models, n_features = coefs.shape
     grads = np.zeros((n_models, n_features))
     grad_intercepts, loss_sums = np.zeros(n_models), np.zeros(n_models)

@@ -55,9 +55,9 @@ def _assert_equals_separate(model, separate, tol=1e-10):
 # Under 'auto', full-batch momentum restarts when an epoch's objective rose,
 # and the adaptive rules divide each coordinate's gradient by its own running
 # size: at convergence both act on rounding-level differences, which the one
-# pass over the rows for all targets (two matrix products per 256 rows) and a
-# pass for one target (block_sums' own order) round differently. The fits
-# then agree to about 1e-6 (relative), and reach the same objective.
+# pass over the rows for all targets (four rows and two to four models at a
+# time) and a pass for one target (block_sums' own order) round differently.
+# The fits then agree to about 1e-6 (relative), and reach the same objective.
 DECIDING_RULES = ("momentum", "nesterov", "adagrad", "rmsprop", "adam")
 FIXED = dict(learning_rate="invscaling", eta0=1e-4, max_iter=30, tol=1e-4)
 
