@@ -48,18 +48,22 @@ import numpy as np
 from numba import njit
 from numba.extending import overload
 
-from ._losses import loss_derivative, loss_value, loss_values
+from ._codes import static_code
+from ._losses import loss_terms, loss_tuple, loss_value, loss_values
 from ._penalties import penalty_derivative, soft_threshold
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
 from ._schedules import batch_learning_rate, learning_rate
 from ._update_rules import (
     ADAGRAD, ADAM, AVERAGE, FIRST, MOMENTUM, NESTEROV, PLAIN, RMSPROP, SECOND, adam_corrections, rule_scale,
-    rule_update, static_rule_code,
+    rule_update,
 )
 from ._vectorised import batch_step as vectorised_step
 from ._vectorised import minibatch_epoch as minibatch_epoch_reference  # noqa: F401 (the kernels' reference)
 
+# Data of at least this many bytes is prefetched row by row (see ``_prefetch``);
+# smaller data stays in the caches, and its kernel is compiled without it.
+PREFETCH_MIN_BYTES = 2**22
 # Below this, the weight scale of one-row updates is folded into the
 # coefficients (as in SGDRegressor), before it underflows.
 MIN_WEIGHT_SCALE = 1e-9
@@ -132,36 +136,47 @@ def minibatch_epoch(
     t, rule_count : int
         Updates made after the epoch.
     """
-    one_row = batch_size == 1 and preconditioner[2].shape[0] == 0
-    kernel = _rows_epoch if one_row else _batches_epoch
-    # Omitted, not None, without a path: the kernel is compiled without its writes.
+    loss = loss_tuple(loss)  # of the loss's own type: the kernel is compiled for this loss alone
+    # Omitted, not None, without a path: the kernel is compiled without its writes; likewise without
+    # prefetching, for data that the caches hold.
     record = () if path is None else (path,)
-    return kernel(X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
-                  schedule, preconditioner, t, rule, rule_state, rule_count, average_from, *record)
+    options = dict(ahead=PREFETCH_DISTANCE) if X.nbytes >= PREFETCH_MIN_BYTES else {}
+    if batch_size == 1 and preconditioner[2].shape[0] == 0:
+        return _rows_epoch(X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
+                           schedule, preconditioner, t, rule, rule_state, rule_count, average_from, *record,
+                           **options)
+    # The gradient's sums and the step, made here: allocating them in the
+    # kernel would compile NumPy's allocation for it (a quarter second).
+    scratch = np.zeros((2, coef.shape[0]))
+    return _batches_epoch(X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept, loss, penalty,
+                          schedule, preconditioner, t, rule, rule_state, rule_count, average_from, scratch, *record,
+                          **options)
 
 
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _batches_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, scratch, path=None,
+    ahead=None,
 ):
-    """:func:`minibatch_epoch` for batches of several rows, or a full preconditioner."""
+    """:func:`minibatch_epoch` for batches of several rows, or a full preconditioner.
+
+    ``scratch`` holds two zero rows of ``n_features``: the gradient's sums and the step.
+    """
     n_rows = order.shape[0]
     n_features = X.shape[1]
-    loss_code, epsilon = loss
     shift = preconditioner[0]
     code, _, beta_1, beta_2, _ = rule
     decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
-    grad = np.zeros(n_features)
-    step = np.empty(n_features)
+    grad, step = scratch[0], scratch[1]
     loss_sum = 0.0
     for start in range(0, n_rows, batch_size):
         stop = min(start + batch_size, n_rows)
         size = stop - start
         grad_intercept = 0.0
         for k in range(start, stop):
-            i = _next_row(X, y, sample_weight, order, k)
-            r, row_loss = _row_terms(loss_code, epsilon, intercept + _dot(X, i, coef), y[i], sample_weight[i])
+            i = _next_row(X, y, sample_weight, order, k, ahead)
+            r, row_loss = _row_terms(loss, intercept + _dot(X, i, coef), y[i], sample_weight[i])
             loss_sum += row_loss
             grad_intercept += r
             if r != 0.0:
@@ -185,12 +200,11 @@ def _batches_epoch(
 @njit(cache=True, fastmath=FASTMATH, error_model=ERROR_MODEL)
 def _rows_epoch(
     X, y, sample_weight, order, batch_size, coef, intercept, fit_intercept,
-    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None,
+    loss, penalty, schedule, preconditioner, t, rule, rule_state, rule_count, average_from, path=None, ahead=None,
 ):
     """:func:`minibatch_epoch` for batches of one row and a diagonal preconditioner (``batch_size`` is 1)."""
     n_rows = order.shape[0]
     n_features = X.shape[1]
-    loss_code, epsilon = loss
     l1_strength, l2_strength = penalty
     shift, scale_diag, _, _, _ = preconditioner
     code, _, beta_1, beta_2, _ = rule
@@ -203,9 +217,8 @@ def _rows_epoch(
     decay_1, decay_2 = (beta_1**rule_count, beta_2**rule_count) if code == ADAM else (1.0, 1.0)
     loss_sum = 0.0
     for k in range(n_rows):
-        i = _next_row(X, y, sample_weight, order, k)
-        r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * _dot(X, i, coef), y[i],
-                                 sample_weight[i])
+        i = _next_row(X, y, sample_weight, order, k, ahead)
+        r, row_loss = _row_terms(loss, intercept + weight_scale * _dot(X, i, coef), y[i], sample_weight[i])
         loss_sum += row_loss
         t += 1
         rule_count += 1
@@ -255,13 +268,13 @@ def _row_step(rule, X, i, r, coef, penalty, eta, preconditioner, first, second, 
 
 
 @njit(cache=True, inline="always")
-def _next_row(X, y, sample_weight, order, k):
-    """``order[k]``, once the row ``PREFETCH_DISTANCE`` places ahead is asked for."""
-    if k + PREFETCH_DISTANCE < order.shape[0]:
-        ahead = order[k + PREFETCH_DISTANCE]
-        prefetch_row(X, ahead)
-        prefetch_row(y, ahead)
-        prefetch_row(sample_weight, ahead)
+def _next_row(X, y, sample_weight, order, k, ahead):
+    """``order[k]``, once the row ``ahead`` places further is asked for (none if ``ahead`` is omitted)."""
+    if ahead is not None and k + ahead < order.shape[0]:
+        row = order[k + ahead]
+        prefetch_row(X, row)
+        prefetch_row(y, row)
+        prefetch_row(sample_weight, row)
     return order[k]
 
 
@@ -296,9 +309,11 @@ def batch_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
     """
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, X.shape[1] + 2))
+    loss = loss_tuple(loss)
 
     def sum_blocks(first, last):
-        block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums)
+        # scratch for each thread, made here: allocating in the kernel would compile NumPy's allocation
+        block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums, np.empty((2, 4)))
 
     run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
     return sums
@@ -354,19 +369,18 @@ def block_loss_sums(X, y, sample_weight, rows, first, last, coefs, intercepts, l
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums):
+def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, shift, sums, scratch):
     """Gradient and loss sums of blocks ``first`` to ``last`` of ``rows``, into ``sums``.
 
     Row ``b`` of ``sums`` gets, over block ``b``'s rows, ``sum s_i dloss_i
     (x_i - shift)`` then ``sum s_i dloss_i`` and ``sum s_i loss_i``. Rows go
-    four at a time, so that each pass over a block's gradient serves four.
+    four at a time, so that each pass over a block's gradient serves four;
+    ``scratch``, of shape (2, 4), holds their predictions and loss terms.
     """
-    loss_code, epsilon = loss
     n_rows, n_features = rows.shape[0], X.shape[1]
     # The four rows' predictions, then their loss terms, one row at a time:
     # the loss's code appears once in the compiled pass, not once per row.
-    predictions = np.empty(4)
-    terms = np.empty(4)
+    predictions, terms = scratch[0], scratch[1]
     for block in range(first, last):
         out = sums[block]
         out[:] = 0.0
@@ -392,8 +406,7 @@ def block_sums(X, y, sample_weight, rows, first, last, coef, intercept, loss, sh
             group_loss = 0.0
             for q in range(n_group):
                 i = rows[k + q]
-                terms[q], row_loss = _row_terms(loss_code, epsilon, intercept + predictions[q], y[i],
-                                                sample_weight[i])
+                terms[q], row_loss = _row_terms(loss, intercept + predictions[q], y[i], sample_weight[i])
                 group_loss += row_loss
             loss_sum += group_loss
             if n_group == 4:
@@ -440,9 +453,10 @@ def _dot(X, i, coef):
 
 
 @njit(cache=True, inline="always")
-def _row_terms(loss_code, epsilon, p, y, weight):
+def _row_terms(loss, p, y, weight):
     """One row's weighted loss derivative and loss."""
-    return weight * loss_derivative(loss_code, p, y, epsilon), weight * loss_value(loss_code, p, y, epsilon)
+    derivative, value = loss_terms(loss, p, y)
+    return weight * derivative, weight * value
 
 
 @njit(cache=True, inline="always")
@@ -499,9 +513,9 @@ def _direction(rule, preconditioner, rule_state, grad, step, corrections):
     raise NotImplementedError("compiled only")
 
 
-@overload(_direction, inline="always")
+@overload(_direction)
 def _compiled_direction(rule, preconditioner, rule_state, grad, step, corrections):
-    code = static_rule_code(rule)
+    code = static_code(rule)
     chosen = _any_direction if code is None else _plain_direction if code == PLAIN else _rule_direction
     return chosen.py_func
 
@@ -549,7 +563,7 @@ def _one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, se
 
 @overload(_one_row_step, inline="always")
 def _compiled_one_row_step(rule, X, i, r, coef, penalty, eta, shift, root_diag, first, second, corrections):
-    code = static_rule_code(rule)
+    code = static_code(rule)
     return _any_row_step if code is None else _ROW_STEPS[code]
 
 

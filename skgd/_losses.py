@@ -20,7 +20,10 @@ loss                            value                              derivative in
 """
 
 from numba import njit
+from numba.extending import overload
 from sklearn.utils._array_api import get_namespace
+
+from ._codes import coded, coded_classes, static_code
 
 SQUARED_ERROR = 0
 ABSOLUTE_ERROR = 1
@@ -48,6 +51,20 @@ CURVATURE = {
 
 # Losses that are robust to outliers: their natural centre is the median.
 ROBUST = {"absolute_error", "huber", "epsilon_insensitive"}
+
+# A loss tuple ``(code, epsilon)`` of its own type for each loss (see ``_codes``).
+_LOSS_TUPLES = coded_classes(
+    ("SquaredErrorLoss", "AbsoluteErrorLoss", "HuberLoss", "EpsilonInsensitiveLoss",
+     "SquaredEpsilonInsensitiveLoss"),
+    ("code", "epsilon"), __name__,
+)
+(SquaredErrorLoss, AbsoluteErrorLoss, HuberLoss, EpsilonInsensitiveLoss,
+ SquaredEpsilonInsensitiveLoss) = _LOSS_TUPLES
+
+
+def loss_tuple(loss):
+    """The loss ``(code, epsilon)`` as a tuple of the loss's own type, which the kernels compile for alone."""
+    return coded(_LOSS_TUPLES, (loss[0], float(loss[1])))
 
 
 @njit(cache=True, inline="always")
@@ -90,6 +107,25 @@ def loss_derivative(code, p, y, epsilon):
     if code == EPSILON_INSENSITIVE:
         return sign
     return 2.0 * sign * (a - epsilon)
+
+
+def loss_terms(loss, p, y):
+    """The derivative in ``p`` and the value of the loss ``(code, epsilon)``, at prediction ``p`` for target ``y``.
+
+    Compiled for a tuple of :func:`loss_tuple`, it is only that loss's
+    arithmetic; for a plain tuple, every loss's behind a branch.
+    """
+    code, epsilon = loss
+    return loss_derivative.py_func(code, p, y, epsilon), loss_value.py_func(code, p, y, epsilon)
+
+
+@overload(loss_terms, inline="always")
+def _compiled_loss_terms(loss, p, y):
+    code = static_code(loss)
+    if code is None:
+        return lambda loss, p, y: (loss_derivative(loss[0], p, y, loss[1]), loss_value(loss[0], p, y, loss[1]))
+    # the code a constant: the compiler drops the other losses' branches
+    return lambda loss, p, y: (loss_derivative(code, p, y, loss[1]), loss_value(code, p, y, loss[1]))
 
 
 def loss_values(code, p, y, epsilon):

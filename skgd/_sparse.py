@@ -255,7 +255,6 @@ def sparse_loss_sums(csr, y, sample_weight, rows, coefs, intercepts, loss):
 def sparse_batch_sums(csr, y, sample_weight, rows, coef, intercept, loss, shift, out):
     """``out`` gets ``sum s_i dloss_i (x_i - shift)``, then ``sum s_i dloss_i`` and ``sum s_i loss_i``."""
     data, indices, indptr = csr
-    loss_code, epsilon = loss
     n_features = coef.shape[0]
     out[:] = 0.0
     grad_intercept = 0.0
@@ -265,7 +264,7 @@ def sparse_batch_sums(csr, y, sample_weight, rows, coef, intercept, loss, shift,
         p = intercept
         for n in range(indptr[i], indptr[i + 1]):
             p += data[n] * coef[indices[n]]
-        r, row_loss = _row_terms(loss_code, epsilon, p, y[i], sample_weight[i])
+        r, row_loss = _row_terms(loss, p, y[i], sample_weight[i])
         grad_intercept += r
         loss_sum += row_loss
         if r != 0.0:
@@ -286,7 +285,6 @@ def sparse_minibatch_epoch(
     data, indices, indptr = csr
     n_rows = order.shape[0]
     n_features = coef.shape[0]
-    loss_code, epsilon = loss
     l1_strength, l2_strength = penalty
     shift, scale_diag, scale_full, _, _ = preconditioner
     code, _, beta_1, beta_2, _ = rule
@@ -322,7 +320,7 @@ def sparse_minibatch_epoch(
                     coef[j] = soft_threshold(coef[j], threshold - caught_up[j])
                     caught_up[j] = threshold
                 dot += data[n] * coef[j]
-            r, row_loss = _row_terms(loss_code, epsilon, intercept + weight_scale * dot, y[i], sample_weight[i])
+            r, row_loss = _row_terms(loss, intercept + weight_scale * dot, y[i], sample_weight[i])
             loss_sum += row_loss
             grad_intercept += r
             if lazy:

@@ -65,7 +65,6 @@ def targets_minibatch_epoch(
     """
     n_rows = order.shape[0]
     n_models, n_features = coefs.shape
-    loss_code, epsilon = loss
     shift, _, scale_full, _, _ = preconditioner
     _, _, beta_1, beta_2, _ = rule
     full = scale_full.shape[0] > 0
@@ -87,7 +86,7 @@ def targets_minibatch_epoch(
                 prefetch_row(Y, ahead)
             i = order[start]
             for a in range(n_models):
-                r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + _dot(X, i, coefs[a]), Y[i, targets[a]],
+                r, row_loss = _row_terms(loss, intercepts[a] + _dot(X, i, coefs[a]), Y[i, targets[a]],
                                          sample_weight[i])
                 loss_sums[a] += row_loss
                 grad_intercepts[a] = r
@@ -202,12 +201,11 @@ def _after_update(a, t, update, coef, intercept, rule_state, average_froms, path
 def _sparse_row_sums(csr, i, Y, sample_weight, coefs, intercepts, targets, loss, grads, grad_intercepts, loss_sums):
     """Add CSR row ``i``'s terms for each model: ``s_i dloss_i x_i`` to ``grads[a]`` (its non-zeros), and the rest."""
     data, indices, indptr = csr
-    loss_code, epsilon = loss
     for a in range(coefs.shape[0]):
         p = intercepts[a]
         for n in range(indptr[i], indptr[i + 1]):
             p += data[n] * coefs[a, indices[n]]
-        r, row_loss = _row_terms(loss_code, epsilon, p, Y[i, targets[a]], sample_weight[i])
+        r, row_loss = _row_terms(loss, p, Y[i, targets[a]], sample_weight[i])
         loss_sums[a] += row_loss
         grad_intercepts[a] += r
         if r != 0.0:
@@ -437,7 +435,7 @@ def _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, we
 @njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _loss_terms(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums):
     for a in range(predictions.shape[1]):
-        r, row_loss = _row_terms(loss_code, epsilon, intercepts[a] + predictions[q, a], Y[i, targets[a]], weight)
+        r, row_loss = _row_terms((loss_code, epsilon), intercepts[a] + predictions[q, a], Y[i, targets[a]], weight)
         predictions[q, a] = r
         grad_intercepts[a] += r
         loss_sums[a] += row_loss

@@ -30,12 +30,12 @@ API namespace.
 """
 
 import math
-from collections import namedtuple
-
 import numpy as np
-from numba import njit, types
+from numba import njit
 from numba.extending import overload
 from sklearn.utils._array_api import get_namespace
+
+from ._codes import coded, coded_classes, static_code
 
 PLAIN = 0
 MOMENTUM = 1
@@ -157,21 +157,54 @@ def _adam(rule, m, s, g, corrections):
     return (m * corrections[0]) / (_sqrt(s) * corrections[1] + rule[4]), m, s
 
 
-@njit(cache=True, inline="always")
 def rule_scale(rule, s, corrections):
     """The rule's own per-coordinate scale of the gradient, at second moment ``s`` after the update.
 
     1 for the plain rule, momentum and Nesterov; ``1 / (sqrt(s) + eps)`` for
     AdaGrad and RMSProp, and Adam's bias-corrected ``1 / (sqrt(s) * c_2 +
     eps)``. The L1 penalty's proximal step is scaled by it (see ``_kernels``),
-    so that a fixed point of the update is an optimum. Compiled for floats;
-    its ``py_func`` works on arrays of any namespace.
+    so that a fixed point of the update is an optimum. Works on floats and
+    on arrays of any namespace; compiled, on floats, as :func:`rule_update`
+    is: only the rule that the rule's type fixes.
     """
-    if rule[0] == ADAM:
-        return 1.0 / (_sqrt(s) * corrections[1] + rule[4])
-    if rule[0] == ADAGRAD or rule[0] == RMSPROP:
-        return 1.0 / (_sqrt(s) + rule[4])
+    return RULE_SCALES[rule[0]].py_func(rule, s, corrections)
+
+
+# The name the NumPy reference uses for the Python version.
+rule_scale.py_func = rule_scale
+
+
+@njit(inline="always")
+def _unit_scale(rule, s, corrections):
     return 1.0
+
+
+@njit(inline="always")
+def _root_scale(rule, s, corrections):
+    return 1.0 / (_sqrt(s) + rule[4])
+
+
+@njit(inline="always")
+def _adam_scale(rule, s, corrections):
+    return 1.0 / (_sqrt(s) * corrections[1] + rule[4])
+
+
+# Each rule's scale, indexed by its code.
+RULE_SCALES = (_unit_scale, _unit_scale, _unit_scale, _root_scale, _root_scale, _adam_scale)
+
+
+def _any_scale(rule, s, corrections):
+    if rule[0] == ADAM:
+        return _adam_scale(rule, s, corrections)
+    if rule[0] == ADAGRAD or rule[0] == RMSPROP:
+        return _root_scale(rule, s, corrections)
+    return 1.0
+
+
+@overload(rule_scale, inline="always")
+def _compiled_rule_scale(rule, s, corrections):
+    code = static_code(rule)
+    return _any_scale if code is None else RULE_SCALES[code].py_func
 
 
 # Each rule's update, indexed by its code.
@@ -197,35 +230,23 @@ def _any_rule(rule, m, s, g, corrections):
 @overload(rule_update, inline="always")
 def _compiled_rule_update(rule, m, s, g, corrections):
     """In compiled code, the rule's own update when its type tells which; else all six behind a branch."""
-    code = static_rule_code(rule)
+    code = static_code(rule)
     return _any_rule if code is None else RULE_STEPS[code].py_func
-
-
-def static_rule_code(rule_type):
-    """The rule's code if the numba type of a rule tuple fixes it, else None."""
-    if isinstance(rule_type, types.BaseNamedTuple) and rule_type.instance_class in _TUPLE_CODES:
-        return _TUPLE_CODES[rule_type.instance_class]
-    first = rule_type.types[0] if isinstance(rule_type, types.BaseTuple) else None
-    return first.literal_value if isinstance(first, types.IntegerLiteral) else None
 
 
 # A rule tuple of its own type for each rule: the kernels are compiled once
 # per rule, each with only that rule's arithmetic.
-_FIELDS = ("code", "momentum", "beta_1", "beta_2", "stability_epsilon")
-PlainRule = namedtuple("PlainRule", _FIELDS)
-MomentumRule = namedtuple("MomentumRule", _FIELDS)
-NesterovRule = namedtuple("NesterovRule", _FIELDS)
-AdagradRule = namedtuple("AdagradRule", _FIELDS)
-RmspropRule = namedtuple("RmspropRule", _FIELDS)
-AdamRule = namedtuple("AdamRule", _FIELDS)
-_RULE_TUPLES = (PlainRule, MomentumRule, NesterovRule, AdagradRule, RmspropRule, AdamRule)
-_TUPLE_CODES = {cls: code for code, cls in enumerate(_RULE_TUPLES)}
+_RULE_TUPLES = coded_classes(
+    ("PlainRule", "MomentumRule", "NesterovRule", "AdagradRule", "RmspropRule", "AdamRule"),
+    ("code", "momentum", "beta_1", "beta_2", "stability_epsilon"), __name__,
+)
+PlainRule, MomentumRule, NesterovRule, AdagradRule, RmspropRule, AdamRule = _RULE_TUPLES
 
 
 def rule_tuple(code, momentum, beta_1, beta_2, stability_epsilon):
     """The rule ``(code, momentum, beta_1, beta_2, stability_epsilon)`` as the kernels take it.
 
-    A tuple of the rule's own type, so that each kernel is compiled for one
-    rule only; it compares equal to the plain tuple.
+    A tuple of the rule's own type (see ``_codes``), so that each kernel is
+    compiled for one rule only; it compares equal to the plain tuple.
     """
-    return _RULE_TUPLES[code](code, float(momentum), float(beta_1), float(beta_2), float(stability_epsilon))
+    return coded(_RULE_TUPLES, (code, float(momentum), float(beta_1), float(beta_2), float(stability_epsilon)))

@@ -99,6 +99,27 @@ def test_kernel_matches_reference(loss, batch_size, penalty, schedule, precond_k
     assert kernel[2] == 5 + n_batches
 
 
+@pytest.mark.parametrize("batch_size, precond_kind, kernel", [(1, "diagonal", "_rows_epoch"),
+                                                              (7, "full", "_batches_epoch")])
+def test_prefetching_changes_no_value(batch_size, precond_kind, kernel, monkeypatch):
+    """Data of ``PREFETCH_MIN_BYTES`` or more takes the kernel compiled with its prefetches: the same values."""
+    X, y, weights, order, coef = _data(np.float64)
+    precond = _preconditioner(precond_kind, X, weights)
+    runs = []
+    for min_bytes in (X.nbytes + 1, X.nbytes):  # without, then with prefetches
+        monkeypatch.setattr(_kernels, "PREFETCH_MIN_BYTES", min_bytes)
+        kernel_run, coef_k, reference, coef_r = _run_both(
+            X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES["huber"], 0.2),
+            PENALTIES["elasticnet"], SCHEDULES["optimal"], precond,
+        )
+        _assert_agree(kernel_run, coef_k, reference, coef_r, coef)
+        runs.append((kernel_run[:4], coef_k))
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+    # the second run took the kernel compiled with ``ahead``, the prefetch distance
+    assert any(str(signature[-1]) == "int64" for signature in getattr(_kernels, kernel).signatures)
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 @pytest.mark.parametrize("precond_kind", ["identity", "full"])
 def test_kernel_matches_reference_without_intercept(loss, precond_kind):

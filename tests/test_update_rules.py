@@ -15,14 +15,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDRegressor
 
 from skgd import GDRegressor
+from skgd._codes import static_code
 from skgd._engine import Settings, run_epochs
 from skgd._kernels import minibatch_epoch, minibatch_epoch_reference
 from skgd._losses import LOSS_CODES
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
-from skgd._update_rules import (
-    FIRST, RULE_CODES, adam_corrections, new_state, rule_tuple, rule_update, static_rule_code,
-)
+from skgd._update_rules import FIRST, RULE_CODES, adam_corrections, new_state, rule_tuple, rule_update
 
 from _shared import ESTIMATORS, SOLVERS, batch_epoch, lstsq_fit, make_regression_data, r2
 
@@ -155,8 +154,8 @@ def test_rule_tuple_fixes_the_rule_in_its_type():
     assert len({typeof(t) for t in tuples}) == len(RULE_CODES)
     for name, t in zip(RULE_CODES, tuples):
         assert t == (RULE_CODES[name], MOMENTUM, BETA_1, BETA_2, EPS)
-        assert static_rule_code(typeof(t)) == RULE_CODES[name]
-        assert static_rule_code(typeof(tuple(t))) is None
+        assert static_code(typeof(t)) == RULE_CODES[name]
+        assert static_code(typeof(tuple(t))) is None
 
 
 def test_averaged_sgd_matches_sgdregressor():
