@@ -276,11 +276,14 @@ def main():
     parser.add_argument("--quick", action="store_true", help="small sizes only, to check the script")
     args = parser.parse_args()
     warnings.simplefilter("ignore", ConvergenceWarning)
-    X, y = make_data(100, 3)
-    for solver in SOLVERS.values():  # compile outside the timings
-        for dtype in (np.float64, np.float32):
-            GDRegressor(**solver, max_iter=2).fit(X.astype(dtype), y)
-            GDRegressor(**solver, **SHARED, max_iter=2).fit(X.astype(dtype), y)
+    # Compile outside the timings, on small data and on data of at least 4 MiB in
+    # float32 too (whose kernels prefetch), for every loss the tables use.
+    for X, y in (make_data(100, 3), make_data(400_000, 3)):
+        for solver in SOLVERS.values():
+            for dtype in (np.float64, np.float32):
+                GDRegressor(**solver, max_iter=2).fit(X.astype(dtype), y)
+                for config in (SHARED, *SGD_CONFIGS):
+                    GDRegressor(**solver, **{**SHARED, **config}, max_iter=2).fit(X.astype(dtype), y)
     print(f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, numpy {np.__version__}\n")
     sizes = QUICK_SIZES if args.quick else SIZES
