@@ -37,8 +37,9 @@ stability_epsilon)``, its state the array of ``_update_rules.new_state``.
 ``minibatch_epoch`` runs one of two kernels compiled with numba, one for
 batches of one row and one for the others, so that a first fit compiles only
 its solver's, and only for its loss and rule (their tuples' types tell them,
-see ``_codes``) and, for data the caches hold, without prefetching; ``minibatch_epoch_reference`` is the same arithmetic as vectorised
-array code, one step per batch, which the tests hold the kernels to:
+see ``_codes``) and, for data the caches hold, without prefetching;
+``minibatch_epoch_reference`` is the same arithmetic as vectorised array
+code, one step per batch, which the tests hold the kernels to:
 ``_vectorised.minibatch_epoch``, also the engine's path for arrays of other
 Array API namespaces. The full-batch pass is compiled, but its one update per
 epoch is the reference's step (``_vectorised.batch_step``): compiling it would
