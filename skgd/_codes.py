@@ -3,12 +3,13 @@
 The kernels take a loss, a schedule and an update rule as tuples that begin
 with an integer code. In a plain tuple the code is known only when the kernel
 runs, so the kernel is compiled with every loss's (schedule's, rule's)
-branch, and compiling them is most of what a first fit costs. A tuple of a
-namedtuple class of its own code (see :func:`coded_classes`) carries the
-code in its numba type instead: a kernel is compiled once per code it meets,
-and the overloads that read the code from the type (:func:`static_code`)
-compile only that code's arithmetic. Such a tuple compares equal to the
-plain one, and plain tuples still work, compiled with every branch.
+branch, and compiling them is most of what a first fit costs. The losses and
+the rules (not the schedules) reach the kernels as tuples of a namedtuple
+class of their own code (see :func:`coded_classes`), which carry the code in
+their numba type instead: a kernel is compiled once per code it meets, and
+the overloads that read the code from the type (:func:`static_code`) compile
+only that code's arithmetic. Such a tuple compares equal to the plain one,
+and plain tuples still work, compiled with every branch.
 """
 
 from collections import namedtuple
