@@ -30,7 +30,7 @@ from ._kernels import (
     _row_terms,
 )
 from ._losses import (
-    ABSOLUTE_ERROR, EPSILON_INSENSITIVE, HUBER, SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR, loss_value,
+    ABSOLUTE_ERROR, EPSILON_INSENSITIVE, HUBER, SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR, loss_derivative, loss_value,
 )
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row, prefetch_span
@@ -435,7 +435,9 @@ def _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, we
 @njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
 def _loss_terms(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums):
     for a in range(predictions.shape[1]):
-        r, row_loss = _row_terms((loss_code, epsilon), intercepts[a] + predictions[q, a], Y[i, targets[a]], weight)
+        p = intercepts[a] + predictions[q, a]
+        r = weight * loss_derivative(loss_code, p, Y[i, targets[a]], epsilon)
+        row_loss = weight * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
         predictions[q, a] = r
         grad_intercepts[a] += r
         loss_sums[a] += row_loss
