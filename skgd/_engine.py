@@ -401,21 +401,31 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
 
 def _report(state, settings, seconds, restarted, eta_before):
     """Print the epoch's line (``verbose >= 1``) and, at ``verbose >= 2``, its details and events."""
-    line = (f"-- Epoch {state.n_iter}: objective {state.loss_curve[-1]:.6g}, "
-            f"step {_current_step(state, settings):.3g}, updates {state.t}, time {seconds:.3f} s")
-    if state.validation_scores is not None:
-        line += f", validation R2 {state.validation_scores[-1]:.4f}"
-    print(line)
+    print(epoch_line(state, f"{_current_step(state, settings):.3g}", seconds))
     if settings.verbose < 2:
         return
     coef, intercept = state.model()
     coef = to_numpy(coef)
     print(f"   norm {np.linalg.norm(coef):.6g}, nonzero {np.count_nonzero(coef)}, intercept {intercept:.6g}, "
           f"best objective {state.best_loss:.6g}, epochs without improvement {state.no_improvement_count}")
+    print_events(state, settings, restarted, eta_before)
+
+
+def epoch_line(model, steps, seconds):
+    """``verbose``'s line of the epoch ``model`` (a state, or a multi-output fit's states) ended, taking ``seconds``."""
+    line = (f"-- Epoch {model.n_iter}: objective {model.loss_curve[-1]:.6g}, step {steps}, updates {model.t}, "
+            f"time {seconds:.3f} s")
+    if model.validation_scores is not None:
+        line += f", validation R2 {model.validation_scores[-1]:.4f}"
+    return line
+
+
+def print_events(state, settings, restarted, eta_before, name=""):
+    """Print (``verbose >= 2``) the epoch's events: a restart of the velocity, a division of the step."""
     if restarted:
-        print("   objective rose: velocity restarted")
+        print(f"   {name}objective rose: velocity restarted")
     if state.eta != eta_before:
-        print(f"   stalled for {settings.n_iter_no_change} epochs: step divided by {eta_before / state.eta:g}")
+        print(f"   {name}stalled for {settings.n_iter_no_change} epochs: step divided by {eta_before / state.eta:g}")
 
 
 def _average_from(state, settings, judge=None):

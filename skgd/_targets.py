@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_array
 
 from ._array_api import on_host
 from ._arrays import float64_coef, kernel_array
-from ._engine import Passes, Path, Validation, _current_step, drive, epochs, run_epochs
+from ._engine import Passes, Path, Validation, _current_step, drive, epoch_line, epochs, print_events, run_epochs
 from ._rows import training_rows
 
 
@@ -105,11 +105,7 @@ class EpochReport:
         states, settings = model.states, self.settings
         running = [state for state in states if state.n_iter == model.n_iter]
         steps = _span([_current_step(state, settings) for state in running], ".3g")
-        line = (f"-- Epoch {model.n_iter}: objective {model.loss_curve[-1]:.6g}, step {steps}, updates {model.t}, "
-                f"time {seconds:.3f} s")
-        if model.validation_scores is not None:
-            line += f", validation R2 {model.validation_scores[-1]:.4f}"
-        print(line + f", targets running {len(running)} of {len(states)}")
+        print(epoch_line(model, steps, seconds) + f", targets running {len(running)} of {len(states)}")
         if settings.verbose >= 2:
             coef, intercept = model.model()
             waits = _span([state.no_improvement_count for state in running], "d")
@@ -117,11 +113,8 @@ class EpochReport:
                   f"intercepts' norm {np.linalg.norm(intercept):.6g}, best objective {model.best_loss:.6g}, "
                   f"epochs without improvement {waits}")
             for target, state in enumerate(states):
-                if state.restarts != self.restarts[target]:
-                    print(f"   target {target}: objective rose: velocity restarted")
-                if state.eta != self.etas[target]:
-                    print(f"   target {target}: stalled for {settings.n_iter_no_change} epochs: step divided by "
-                          f"{self.etas[target] / state.eta:g}")
+                print_events(state, settings, state.restarts != self.restarts[target], self.etas[target],
+                             f"target {target}: ")
         stop = self.callbacks is not None and self.callbacks.epoch_end(model)
         if stop:
             self.stopped_by = "Stopped by a callback"
