@@ -1,5 +1,6 @@
 """Fitting and predicting make no copy of X (float32 stays float32)."""
 
+import gc
 import tracemalloc
 
 import numpy as np
@@ -67,9 +68,11 @@ def test_recording_holds_one_vector_per_recorded_point(store_path):
         model = GDRegressor(solver="minibatch", batch_size=100, max_iter=300, tol=None, store_path=store_path,
                             random_state=0)
         model.fit(X, y)  # compile (or load) the kernels outside the measurement
+        gc.collect()  # cycles left by earlier tests are not freed (or not) inside the measurement
         tracemalloc.start()
         try:
             model.fit(X, y)
+            gc.collect()
             retained, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
@@ -80,5 +83,8 @@ def test_recording_holds_one_vector_per_recorded_point(store_path):
     n_points = model.n_iter_ + 1 if store_path == "epoch" else model.t_ + 1
     path_bytes = n_points * (X.shape[1] + 1) * 8
     assert model.coef_path_.base.nbytes == path_bytes
-    assert retained - plain_retained <= path_bytes + 4096
-    assert peak - plain_peak <= path_bytes + 4096
+    # numba's dispatch caches vary by a few KiB between fits; a second copy of
+    # the path would add path_bytes (at least 484 KB here)
+    slack = 32 * 1024
+    assert retained - plain_retained <= path_bytes + slack
+    assert peak - plain_peak <= path_bytes + slack
