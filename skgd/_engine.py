@@ -380,6 +380,8 @@ def _run(passes, state, settings, max_epochs, stop_early, validation, reference,
             if objective <= state.best_loss + ROUNDING * abs(state.best_loss):
                 model_coef, model_intercept = state.model()
                 state.best_coef, state.best_intercept = copied(model_coef), model_intercept
+            if judge.restarts_mean:  # (once the epoch's model, which may be the mean, is kept)
+                state.average_from, state.iterate_is_model, state.mean_model = 0, False, None
         else:
             if objective < state.best_loss:  # the objective of the epoch's start
                 state.best_coef, state.best_intercept = start_coef, start_intercept
@@ -455,10 +457,11 @@ class Judge:
     epoch's model. Under an L1 penalty the mean, which has no exact zeros,
     is replaced by its proximal map (soft thresholding, with the step and
     metric of the updates, see ``_kernels``), measured as exactly. The mean
-    covers the epochs at the current step, and starts afresh after the first
-    epoch at a step if the iterate beat it (the descent was still on its way
-    down), so that it forgets the early steps and keeps shrinking the noise
-    of the later ones (Bach and Moulines, 2013). ``gain`` is the relative
+    covers the epochs at the current step but the first (a burn-in: it
+    starts afresh after it), and starts afresh again after its first epoch
+    if the iterate beat it (the descent was still on its way down), so that
+    it forgets the early steps and keeps shrinking the noise of the later
+    ones (Bach and Moulines, 2013; tail averaging, Jain et al., 2018). ``gain`` is the relative
     fall of the mean's objective in the last epoch (None where there is no
     such trend), and ``mean_epochs`` the epochs it covers.
     """
@@ -479,6 +482,7 @@ class Judge:
         self.mean_objective = np.nan  # the running mean's objective after the last epoch (nan: none)
         self.gain = None  # the relative fall of the running mean's objective in the last epoch (None: none)
         self.mean_epochs = 0  # the epochs the running mean covers
+        self.restarts_mean = False  # whether the running mean starts afresh after the epoch just measured
 
     # The methods that measure are generators: they yield their passes over
     # the rows (see Passes), which the driver serves.
@@ -506,7 +510,7 @@ class Judge:
         ``t`` and ``rule_count`` are the counts of updates after the epoch.
         """
         state.iterate_is_model, state.mean_model = False, None
-        self.gain = None
+        self.gain, self.restarts_mean = None, False
         if self.full_batch:
             objective = yield from self._gradient_pass(coef, intercept, state.preconditioner)
             if average_from and t >= average_from:  # the user's averaging: the model is the mean
@@ -524,16 +528,20 @@ class Judge:
         if not self.averaging:  # the user's averaging: the model is the mean
             return mean, iterate, True
         state.iterate_is_model = iterate < mean
-        # the first epoch at a step may still be descending: the mean of its
-        # iterates then lags behind the last one, and starts afresh
+        # The first epoch at a step carries the descent from where the step
+        # began (the start, or the best model at a larger step): its mean
+        # starts afresh. So does a fresh mean the last iterate beat (the
+        # descent was still on its way down).
         first_at_step, self.eta = state.eta != self.eta, state.eta
+        fresh = first_at_step or self.mean_epochs == 0
         previous_mean, self.mean_objective = self.mean_objective, float(mean)
-        if first_at_step and iterate < mean:
-            self.eta = self.mean_objective = np.nan
+        if first_at_step or (fresh and iterate < mean):
+            self.mean_objective = np.nan
             self.mean_epochs = 0
-            return iterate, iterate, False
-        self.mean_epochs = 1 if first_at_step else self.mean_epochs + 1
-        if self.follows_mean and not first_at_step and np.isfinite(previous_mean):
+            self.restarts_mean = True
+            return min(iterate, mean), iterate, True
+        self.mean_epochs = 1 if fresh else self.mean_epochs + 1
+        if self.follows_mean and not fresh and np.isfinite(previous_mean):
             self.gain = (previous_mean - float(mean)) / max(abs(float(mean)), np.finfo(float).tiny)
         return min(iterate, mean), iterate, True
 
