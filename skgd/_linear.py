@@ -33,7 +33,7 @@ from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
 from ._rows import training_rows
 from ._schedules import SCHEDULE_CODES, optimal_t0
-from ._sparse import SPARSE_FORMATS, linear_predictions
+from ._sparse import SPARSE_FORMATS, linear_predictions, sparse_batch_size
 from ._targets import (
     TargetStates, check_same_targets, new_paths, published_paths, target_inits, target_predictions, targets_of,
     train,
@@ -491,7 +491,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                                      take_rows(y, held_out), take_rows(weights, held_out)))
             for target_state in targets_of(state):
                 target_state.validation_scores = []
-        settings = self._settings(training.shape[0] if rows is None else rows.shape[0])
+        settings = self._settings(training.shape[0] if rows is None else rows.shape[0], design)
         path = self._new_path(state)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, self.max_iter, self._model_snapshot)
         stopped = train(
@@ -574,7 +574,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         path = self._new_path(state, continuing=getattr(self, "coef_path_", None) is not None)
         callbacks = EpochCallbacks.start(self, X, y, sample_weight, 1, self._model_snapshot)
         train(
-            design, y, weights, state, self._settings(X.shape[0]),
+            design, y, weights, state, self._settings(X.shape[0], design),
             1, stop_early=False, path=path, callbacks=callbacks,
         )
         if callbacks is not None:
@@ -727,20 +727,23 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                                np.count_nonzero(sample_weight[test]))
         return np.sort(train), test
 
-    def _batch_size(self, n_samples):
+    def _batch_size(self, n_samples, X):
+        """Rows per update for ``n_samples`` training rows of the design ``X``."""
         if self.solver == "batch":
             return n_samples
         if self.solver == "sgd":
             return 1
         if self.batch_size == "auto":
-            return min(AUTO_BATCH_SIZE, n_samples)
+            # the steps that cost O(n_features) on sparse rows (all but the lazy plain ones)
+            dense_steps = self.learning_rate == "auto" or self.optimizer != "plain" or bool(self.average)
+            return min(sparse_batch_size(X, AUTO_BATCH_SIZE) if dense_steps else AUTO_BATCH_SIZE, n_samples)
         return min(self.batch_size, n_samples)
 
-    def _settings(self, n_samples):
+    def _settings(self, n_samples, X):
         loss_code = LOSS_CODES[self.loss]
         schedule_code = SCHEDULE_CODES[self.learning_rate]
         t0 = optimal_t0(self.alpha, loss_code, self.epsilon) if self.learning_rate == "optimal" else 0.0
-        batch_size = self._batch_size(n_samples)
+        batch_size = self._batch_size(n_samples, X)
         return Settings(
             loss=(loss_code, float(self.epsilon)),
             penalty=penalty_strengths(self.penalty, float(self.alpha), self.l1_ratio),
@@ -851,7 +854,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         """
         n_samples = X.shape[0] if rows is None else rows.shape[0]
         l1_strength, l2_strength = penalty_strengths(self.penalty, self.alpha, self.l1_ratio)
-        batch_size = self._batch_size(n_samples)
+        batch_size = self._batch_size(n_samples, X)
         with one_blas_thread():  # the statistics must not depend on the thread count
             return Preconditioner.from_data(
                 X, weights, self.fit_intercept, l2_strength, batch_size, rng,
@@ -865,7 +868,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
     def _auto_step(self, X, preconditioner, y, weights, streaming, rows=None):
         """Step and starting intercept of ``'auto'`` for the target ``y`` (1-D) of ``X``, trained on its ``rows``."""
         n_samples = y.shape[0] if rows is None else rows.shape[0]
-        batch_size = self._batch_size(n_samples)
+        batch_size = self._batch_size(n_samples, X)
         centre, spread, size = training_rows(X, y, weights, rows).target_statistics(self.loss in ROBUST)
         if not spread > 0:
             # y constant: the start fits it exactly, and nothing moves whatever

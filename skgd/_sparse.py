@@ -54,6 +54,8 @@ from ._update_rules import ADAM, AVERAGE, PLAIN
 
 # What validation accepts as is; scikit-learn converts other formats to the first.
 SPARSE_FORMATS = ("csr", "csc")
+# An 'auto' mini-batch of sparse rows holds at most this share of them.
+MAX_BATCH_SHARE = 1 / 32
 
 
 def linear_predictions(X, coef, intercept):
@@ -61,6 +63,21 @@ def linear_predictions(X, coef, intercept):
     if sp.issparse(X):
         return np.asarray(X @ coef, dtype=np.float64) + intercept
     return dense_predictions(X, coef, intercept)
+
+
+def sparse_batch_size(X, smallest):
+    """Rows per ``'auto'`` mini-batch of a design ``X`` whose every step costs O(n_features).
+
+    For sparse rows, enough that their non-zeros, which the batch's sums
+    read, reach ``n_features``, which its step reads (so that the step costs
+    no more than the sums): ``n_features / (non-zeros per row)``, at least
+    ``smallest``, at most :data:`MAX_BATCH_SHARE` of the rows (and
+    ``smallest`` if that is less). Other designs: ``smallest``.
+    """
+    if not isinstance(X, SparseRows) or X.X.nnz == 0:
+        return smallest
+    n_rows, n_features = X.shape
+    return max(smallest, min(-(-n_features * n_rows // X.X.nnz), int(n_rows * MAX_BATCH_SHARE)))
 
 
 class SparseRows:
