@@ -150,6 +150,22 @@ def test_defaults_reach_the_optimum_in_a_few_epochs(data, solver):
     assert model.n_iter_ <= 8
 
 
+@pytest.mark.parametrize("solver", ["minibatch", "sgd"])
+def test_the_first_epoch_at_a_step_offers_its_mean_though_the_mean_starts_afresh(solver):
+    """The mean of the first epoch at a step restarts after it (a burn-in), yet may be that epoch's model."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2000, 5))
+    y = X @ rng.standard_normal(5) + rng.standard_normal(2000)  # noisy: the last iterate jitters
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = GDRegressor(solver=solver, max_iter=1, store_path="epoch", random_state=0).fit(X, y)
+    points = np.array([np.append(model.coef_, model.intercept_),
+                       np.append(model.coef_path_[-1], model.intercept_path_[-1])])
+    returned, iterate = objective_at(model, X, y, np.ones(len(y)), list(range(points.shape[1])), points)
+    assert returned < iterate  # the mean
+    assert model.best_loss_ == pytest.approx(returned, rel=1e-9)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize("solver", ["minibatch", "sgd"])
 def test_the_model_is_never_worse_than_the_last_iterate(Estimator, solver):
