@@ -79,8 +79,14 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         shuffled rows, or one.
     batch_size : int or 'auto', default='auto'
         Rows per step for ``solver='minibatch'``; ``'auto'`` means
-        ``min(200, n_samples)``. Larger values are clipped to ``n_samples``.
-        Ignored by the other solvers.
+        ``min(200, n_samples)``, except for sparse ``X`` where a step costs
+        O(n_features) (under ``learning_rate='auto'``, with a rule other
+        than ``'plain'``, or with ``average``): there, enough rows that their
+        non-zeros reach ``n_features`` (``n_features`` divided by the mean
+        non-zeros per row), at least 200 and at most ``n_samples / 32`` (and
+        200 if that is less), so that a step costs no more than reading its
+        rows. Larger values are clipped to ``n_samples``. Ignored by the
+        other solvers.
     loss : {'squared_error', 'absolute_error', 'huber', 'epsilon_insensitive', \
             'squared_epsilon_insensitive'}, default='squared_error'
         Loss of a prediction ``p`` for target ``y``, with ``r = p - y``:

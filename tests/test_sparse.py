@@ -226,3 +226,36 @@ def test_polynomial_stream_mixing_dense_and_sparse_chunks():
     dense_first = GDPolynomialRegressor(random_state=0).partial_fit(X[:30], y[:30])
     with pytest.raises(ValueError, match="centres its monomials"):
         dense_first.partial_fit(sp.csr_matrix(X[30:]), y[30:])
+
+
+def _rows_of(n_rows, n_columns, per_row, seed=0):
+    """A CSR matrix with ``per_row`` distinct non-zeros in each row."""
+    rng = np.random.RandomState(seed)
+    columns = (rng.randint(0, n_columns // per_row, n_rows)[:, None] * per_row + np.arange(per_row)).ravel()
+    X = sp.csr_matrix((rng.rand(n_rows * per_row), columns, np.arange(0, n_rows * per_row + 1, per_row)),
+                      shape=(n_rows, n_columns))
+    return X, X @ rng.standard_normal(n_columns)
+
+
+@pytest.mark.parametrize(
+    "n_rows, n_columns, per_row, expected",
+    [
+        (32_000, 2_000, 4, 500),  # n_features / non-zeros per row
+        (12_800, 2_000, 4, 400),  # at most 1/32 of the rows
+        (3_200, 2_000, 4, 200),  # at least 200
+        (32_000, 400, 4, 200),
+    ],
+)
+def test_auto_batch_size_of_sparse_x_makes_a_step_cost_no_more_than_its_rows(n_rows, n_columns, per_row, expected):
+    """Where a step costs O(n_features), the batch's non-zeros reach n_features (bounded)."""
+    X, y = _rows_of(n_rows, n_columns, per_row)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        default = GDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)  # 'auto': a diagonal P
+        averaged = GDRegressor(learning_rate="constant", eta0=0.01, average=True, max_iter=1, tol=None,
+                               random_state=0).fit(X, y)
+        lazy = GDRegressor(learning_rate="constant", eta0=0.01, max_iter=1, tol=None, random_state=0).fit(X, y)
+        dense = GDRegressor(max_iter=1, tol=None, random_state=0).fit(X[:3_000].toarray(), y[:3_000])
+    assert default.t_ == averaged.t_ == -(-n_rows // expected)
+    assert lazy.t_ == -(-n_rows // 200)  # O(non-zeros) steps: the usual 200 rows
+    assert dense.t_ == -(-3_000 // 200)
