@@ -79,9 +79,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         shuffled rows, or one.
     batch_size : int or 'auto', default='auto'
         Rows per step for ``solver='minibatch'``; ``'auto'`` means
-        ``min(200, n_samples)``, except for sparse ``X`` where a step costs
-        O(n_features) (under ``learning_rate='auto'``, with a rule other
-        than ``'plain'``, or with ``average``): there, enough rows that their
+        ``min(200, n_samples)``, except for sparse ``X`` under
+        ``learning_rate='auto'`` (whose step is sized for the batch, and
+        costs O(n_features) on sparse rows): there, enough rows that their
         non-zeros reach ``n_features`` (``n_features`` divided by the mean
         non-zeros per row), at least 200 and at most ``n_samples / 32`` (and
         200 if that is less), so that a step costs no more than reading its
@@ -740,9 +740,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         if self.solver == "sgd":
             return 1
         if self.batch_size == "auto":
-            # the steps that cost O(n_features) on sparse rows (all but the lazy plain ones)
-            dense_steps = self.learning_rate == "auto" or self.optimizer != "plain" or bool(self.average)
-            return min(sparse_batch_size(X, AUTO_BATCH_SIZE) if dense_steps else AUTO_BATCH_SIZE, n_samples)
+            # 'auto' sizes its step for the batch, whose every step costs O(n_features) on sparse rows
+            return min(sparse_batch_size(X, AUTO_BATCH_SIZE) if self.learning_rate == "auto" else AUTO_BATCH_SIZE,
+                       n_samples)
         return min(self.batch_size, n_samples)
 
     def _settings(self, n_samples, X):

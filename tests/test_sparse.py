@@ -247,15 +247,13 @@ def _rows_of(n_rows, n_columns, per_row, seed=0):
     ],
 )
 def test_auto_batch_size_of_sparse_x_makes_a_step_cost_no_more_than_its_rows(n_rows, n_columns, per_row, expected):
-    """Where a step costs O(n_features), the batch's non-zeros reach n_features (bounded)."""
+    """Under 'auto' (a diagonal P: O(n_features) steps), the batch's non-zeros reach n_features (bounded)."""
     X, y = _rows_of(n_rows, n_columns, per_row)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        default = GDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)  # 'auto': a diagonal P
-        averaged = GDRegressor(learning_rate="constant", eta0=0.01, average=True, max_iter=1, tol=None,
-                               random_state=0).fit(X, y)
-        lazy = GDRegressor(learning_rate="constant", eta0=0.01, max_iter=1, tol=None, random_state=0).fit(X, y)
+        default = GDRegressor(max_iter=1, tol=None, random_state=0).fit(X, y)
+        fixed = GDRegressor(learning_rate="constant", eta0=0.01, max_iter=1, tol=None, random_state=0).fit(X, y)
         dense = GDRegressor(max_iter=1, tol=None, random_state=0).fit(X[:3_000].toarray(), y[:3_000])
-    assert default.t_ == averaged.t_ == -(-n_rows // expected)
-    assert lazy.t_ == -(-n_rows // 200)  # O(non-zeros) steps: the usual 200 rows
+    assert default.t_ == -(-n_rows // expected)
+    assert fixed.t_ == -(-n_rows // 200)  # eta0 is a step per update: the usual 200 rows
     assert dense.t_ == -(-3_000 // 200)
