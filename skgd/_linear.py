@@ -733,7 +733,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                                np.count_nonzero(sample_weight[test]))
         return np.sort(train), test
 
-    def _batch_size(self, n_samples, X):
+    def _batch_size(self, n_samples, X=None):
         """Rows per update for ``n_samples`` training rows of the design ``X``."""
         if self.solver == "batch":
             return n_samples
@@ -745,7 +745,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                        n_samples)
         return min(self.batch_size, n_samples)
 
-    def _settings(self, n_samples, X):
+    def _settings(self, n_samples, X=None):
         loss_code = LOSS_CODES[self.loss]
         schedule_code = SCHEDULE_CODES[self.learning_rate]
         t0 = optimal_t0(self.alpha, loss_code, self.epsilon) if self.learning_rate == "optimal" else 0.0
