@@ -47,7 +47,7 @@ cost a first fit more than it saves.
 """
 
 import numpy as np
-from numba import njit
+from numba import njit, types
 from numba.extending import overload
 
 from ._codes import static_code
@@ -333,13 +333,22 @@ def loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss):
     """
     if not _parallel(rows, X):
         return _small_loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss)
+    return blockwise_loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss, parallel=True)
+
+
+def blockwise_loss_sums(X, y, sample_weight, rows, coefs, intercepts, loss, parallel):
+    """:func:`block_loss_sums` over all of ``rows``, on several cores if ``parallel``, added in block order.
+
+    ``X`` is a dense array or CSR arrays ``(data, indices, indptr)`` (see
+    :func:`row_prediction`).
+    """
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, coefs.shape[0]))
 
     def sum_blocks(first, last):
         block_loss_sums(X, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums)
 
-    run_over_blocks(sum_blocks, n_blocks, parallel=_parallel(rows, X))
+    run_over_blocks(sum_blocks, n_blocks, parallel)
     return sums.sum(axis=0)
 
 
@@ -357,17 +366,42 @@ def _parallel(rows, X):
 def block_loss_sums(X, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums):
     """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
     loss_code, epsilon = loss
-    n_rows, n_features, n_models = rows.shape[0], X.shape[1], coefs.shape[0]
+    n_rows, n_models = rows.shape[0], coefs.shape[0]
     for block in range(first, last):
         out = sums[block]
         out[:] = 0.0
         for k in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, n_rows)):
             i = rows[k]
             for m in range(n_models):
-                p = intercepts[m]
-                for j in range(n_features):
-                    p += X[i, j] * coefs[m, j]
+                p = row_prediction(X, i, coefs[m], intercepts[m])
                 out[m] += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
+
+
+def row_prediction(X, i, coef, intercept):
+    """``X[i] @ coef + intercept``, for a dense ``X`` or CSR arrays ``X = (data, indices, indptr)`` (compiled only)."""
+    raise NotImplementedError("compiled only")
+
+
+@overload(row_prediction, inline="always")
+def _compiled_row_prediction(X, i, coef, intercept):
+    return (_csr_row_prediction if isinstance(X, types.BaseTuple) else _dense_row_prediction).py_func
+
+
+@njit(cache=True, inline="always")
+def _dense_row_prediction(X, i, coef, intercept):
+    p = intercept
+    for j in range(X.shape[1]):
+        p += X[i, j] * coef[j]
+    return p
+
+
+@njit(cache=True, inline="always")
+def _csr_row_prediction(X, i, coef, intercept):
+    data, indices, indptr = X
+    p = intercept
+    for n in range(indptr[i], indptr[i + 1]):
+        p += data[n] * coef[indices[n]]
+    return p
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)

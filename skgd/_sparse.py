@@ -41,11 +41,10 @@ from scipy.sparse.linalg import LinearOperator, eigsh
 
 from ._arrays import kernel_array
 from ._kernels import (
-    BLOCK_ROWS, ERROR_MODEL, FASTMATH, MIN_WEIGHT_SCALE, PARALLEL_MIN_VALUES, _apply_step, _average, _corrections, _is_identity, _row_terms,
+    ERROR_MODEL, FASTMATH, MIN_WEIGHT_SCALE, PARALLEL_MIN_VALUES, _apply_step, _average, _corrections, _is_identity,
+    _row_terms, blockwise_loss_sums,
 )
 from ._kernels import linear_predictions as dense_predictions
-from ._losses import loss_value
-from ._parallel import run_over_blocks
 from ._penalties import soft_threshold
 from ._prefetch import PREFETCH_DISTANCE, prefetch_span
 from ._schedules import batch_learning_rate
@@ -256,40 +255,15 @@ def centred_gram(csr, sample_weight, shifted, column_scale, by_rows):
 def sparse_loss_sums(csr, y, sample_weight, rows, coefs, intercepts, loss):
     """Sums of the weighted losses over ``rows`` of the models ``coefs[m]``, ``intercepts[m]``, in one pass.
 
-    As :func:`_kernels.loss_sums`: each row is read once for all models,
-    blocks of :data:`~skgd._kernels.BLOCK_ROWS` rows are summed apart (on
-    several cores from :data:`~skgd._kernels.PARALLEL_MIN_VALUES` non-zeros)
-    and added in block order, so that the sums do not depend on the number
-    of threads.
+    :func:`_kernels.blockwise_loss_sums` over the CSR arrays: each row is
+    read once for all models, in blocks summed apart (on several cores from
+    :data:`~skgd._kernels.PARALLEL_MIN_VALUES` non-zeros) and added in block
+    order, so that the sums do not depend on the number of threads.
     """
     data, _, indptr = csr
-    n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
-    sums = np.empty((n_blocks, coefs.shape[0]))
-
-    def sum_blocks(first, last):
-        sparse_block_loss_sums(csr, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums)
-
     n_values = data.shape[0] * rows.shape[0] / max(indptr.shape[0] - 1, 1)  # about the rows' non-zeros
-    run_over_blocks(sum_blocks, n_blocks, parallel=n_values >= PARALLEL_MIN_VALUES)
-    return sums.sum(axis=0)
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
-def sparse_block_loss_sums(csr, y, sample_weight, rows, first, last, coefs, intercepts, loss, sums):
-    """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
-    data, indices, indptr = csr
-    loss_code, epsilon = loss
-    n_rows, n_models = rows.shape[0], coefs.shape[0]
-    for block in range(first, last):
-        out = sums[block]
-        out[:] = 0.0
-        for k in range(block * BLOCK_ROWS, min((block + 1) * BLOCK_ROWS, n_rows)):
-            i = rows[k]
-            for m in range(n_models):
-                p = intercepts[m]
-                for n in range(indptr[i], indptr[i + 1]):
-                    p += data[n] * coefs[m, indices[n]]
-                out[m] += sample_weight[i] * loss_value(loss_code, p, y[i], epsilon)
+    return blockwise_loss_sums(csr, y, sample_weight, rows, coefs, intercepts, loss,
+                               parallel=n_values >= PARALLEL_MIN_VALUES)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
