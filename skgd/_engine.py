@@ -461,7 +461,10 @@ class Judge:
     starts afresh after it), and starts afresh again after its first epoch
     if the iterate beat it (the descent was still on its way down), so that
     it forgets the early steps and keeps shrinking the noise of the later
-    ones (Bach and Moulines, 2013; tail averaging, Jain et al., 2018). ``gain`` is the relative
+    ones (Bach and Moulines, 2013; tail averaging: Jain et al., 2018). The
+    epoch after which it starts afresh still offers the better of its
+    iterate and its mean as its model (``restarts_mean`` tells the loop to
+    start the mean afresh once that model is kept). ``gain`` is the relative
     fall of the mean's objective in the last epoch (None where there is no
     such trend), and ``mean_epochs`` the epochs it covers.
     """

@@ -329,7 +329,7 @@ def sparse_minibatch_epoch(
                 prefetch_span(sample_weight, ahead, ahead + 1)
             i = order[k]
             dot = 0.0
-            if lazy_l1:  # (two loops: the plain one, with no stores, is a gather the compiler vectorises)
+            if lazy_l1:  # (two loops, so that the plain one has no stores)
                 for n in range(indptr[i], indptr[i + 1]):
                     j = indices[n]
                     coef[j] = soft_threshold(coef[j], threshold - caught_up[j])
