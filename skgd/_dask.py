@@ -66,6 +66,7 @@ from ._kernels import linear_predictions, minibatch_epoch
 from ._losses import LOSS_CODES
 from ._preconditioning import Moments
 from ._rows import ArrayRows, Rows, training_rows, weighted_median
+from ._targets import target_predictions
 
 # Values each block sends per round of the blockwise weighted median.
 MEDIAN_PIVOTS = 1024
@@ -95,15 +96,14 @@ def validate_training_data(estimator, X, y, sample_weight, reset):
 
     X = validate_X(estimator, X, reset)
     y = da.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y should be a 1d or 2d array, got an array of shape {y.shape} instead.")
     if y.shape[0] != X.shape[0]:
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: [{X.shape[0]}, {y.shape[0]}]"
         )
-    y = y.astype(np.float64).rechunk((X.chunks[0],))
+    # a 2-D y (several targets, see _targets): its blocks hold every target of their rows
+    y = y.astype(np.float64).rechunk((X.chunks[0], *((-1,) if y.ndim == 2 else ())))
     if sample_weight is None:
         weights = da.ones(X.shape[0], chunks=(X.chunks[0],))
     elif isinstance(sample_weight, numbers.Number):
@@ -201,14 +201,25 @@ def _persisted(array):
 
 
 class Column:
-    """``y`` or the sample weights on the blocks of a :class:`Blocks`: indexing gathers the rows asked for."""
+    """``y`` or the sample weights on the blocks of a :class:`Blocks`: indexing gathers the rows asked for.
 
-    def __init__(self, array, blocks):
-        self.array, self.blocks = array, blocks
-        self.shape = (blocks.shape[0],)
+    A 2-D ``y`` (several targets) has shape (n_samples, n_targets);
+    ``y[:, column]`` is the :class:`Column` of one target (``column``), whose
+    blocks are those of the 2-D ``y``, the target taken where they live.
+    """
+
+    def __init__(self, array, blocks, column=None):
+        self.array, self.blocks, self.column = array, blocks, column
+        self.shape = (blocks.shape[0], *(array.shape[1:] if column is None else ()))
 
     def __getitem__(self, rows):
-        return self.blocks.gather(self.array, rows)
+        if isinstance(rows, tuple):  # y[:, column]: one target
+            every_row, column = rows
+            if every_row != slice(None) or self.column is not None or len(self.shape) != 2:
+                raise IndexError(f"{rows!r}: rows on blocks give one target as y[:, column]")
+            return Column(self.array, self.blocks, int(column))
+        gathered = self.blocks.gather(self.array, rows)
+        return gathered if self.column is None else np.ascontiguousarray(gathered[:, self.column])
 
 
 class Blocks(Rows):
@@ -218,7 +229,10 @@ class Blocks(Rows):
     the design, where the block lives. ``selection`` says which rows of each
     block count (see :meth:`split`): None for all of them, else one
     ``(seed, n_held_out, held_out)`` per block; the rows are then those
-    kept, in their order (``shape[0]`` is their number).
+    kept, in their order (``shape[0]`` is their number). With a 2-D ``y``,
+    ``column`` is None for every target (the k-target passes, ``target_*``),
+    or the one target whose rows these are (:meth:`target`): each block
+    then takes that column of its ``y`` where it lives.
     """
 
     def __init__(self, X, y, weights, features=RAW_FEATURES, selection=None):
@@ -227,12 +241,23 @@ class Blocks(Rows):
         self.selection = [None] * len(X.chunks[0]) if selection is None else list(selection)
         self.lengths = np.array([_kept_count(choice, length) for choice, length in zip(self.selection, X.chunks[0])],
                                 dtype=np.int64)
-        self.parts = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights.to_delayed().ravel()))
+        self.blocks = list(zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights.to_delayed().ravel()))
         n_columns = features.design(np.zeros((1, X.shape[1]), dtype=X.dtype)).shape[1]
         self.shape = (int(self.lengths.sum()), n_columns)
         self.n_samples = self.shape[0]
+        self.column = None
         self.y, self.sample_weight = Column(y, self), Column(weights, self)
         self.placement = _placement(X, y, weights)
+
+    def target(self, column):
+        """The rows of one target of a 2-D ``y``: these blocks, each taking column ``column`` of its ``y``."""
+        rows = copy.copy(self)
+        rows.column, rows.y = int(column), Column(self.y.array, rows, int(column))
+        return rows
+
+    def holding(self, y):
+        """These rows with ``y``: their own, or one target of it (a :class:`Column` ``y[:, column]``)."""
+        return self if y.column == self.column else self.target(y.column)
 
     def mapped(self, features):
         """The same rows under another feature map."""
@@ -286,17 +311,18 @@ class Blocks(Rows):
             import dask
 
             return list(dask.compute(*[
-                dask.delayed(_on_block)(task, features, *(part if design else (None, *part[1:])), choice, args)
-                for part, choice in zip(self.parts, self.selection)
+                dask.delayed(_on_block)(task, features, self.column,
+                                        *(part if design else (None, *part[1:])), choice, args)
+                for part, choice in zip(self.blocks, self.selection)
             ]))
         client, groups, futures = self.placement
         submitted = [
-            client.submit(_on_blocks, task, features,
+            client.submit(_on_blocks, task, features, self.column,
                           [(*(futures[b] if design else (None, *futures[b][1:])), self.selection[b]) for b in blocks],
                           args, workers=None if worker is None else [worker], allow_other_workers=True, pure=False)
             for worker, blocks in groups
         ]
-        results = [None] * len(self.parts)
+        results = [None] * len(self.blocks)
         for (_, blocks), values in zip(groups, client.gather(submitted)):
             for b, value in zip(blocks, values):
                 results[b] = value
@@ -308,7 +334,7 @@ class Blocks(Rows):
 
     def order(self, rng, shuffle):
         """The blocks of the next epoch and the seeds of their rows' orders (see :func:`block_schedule`)."""
-        return block_schedule(rng, len(self.parts), shuffle)
+        return block_schedule(rng, len(self.blocks), shuffle)
 
     def n_updates(self, batch_size):
         """The number of updates of an epoch: a batch never spans two blocks (one update for a full batch)."""
@@ -326,6 +352,19 @@ class Blocks(Rows):
     def model_loss_sums(self, coefs, intercepts, loss):
         """Sums of the weighted losses of several models over all rows, added in block order."""
         return np.sum(self.each_block(_block_loss_sums, coefs, intercepts, loss), axis=0)
+
+    def target_sums(self, coefs, intercepts, targets, loss, shift):
+        """The full-batch sums of several models (a 2-D ``y``), as one block: shape (1, n_models, n_features + 2).
+
+        Each block runs the k-target pass of the in-memory fit
+        (:meth:`~skgd._rows.Rows.target_sums`) where it lives and sends one
+        (n_models, n_features + 2) array; they are added in block order.
+        """
+        return np.sum(self.each_block(_block_target_sums, coefs, intercepts, targets, loss, shift), axis=0)[None]
+
+    def target_loss_sums(self, coefs, intercepts, targets, loss):
+        """Sums of the weighted losses of several models (a 2-D ``y``) over all rows, added in block order."""
+        return np.sum(self.each_block(_block_target_loss_sums, coefs, intercepts, targets, loss), axis=0)
 
     def moments(self, sample_weight=None):
         """Weighted :class:`~skgd._preconditioning.Moments` (diagonal) of the design, merged in block order.
@@ -425,7 +464,7 @@ class Blocks(Rows):
         records = []
         for block, seed in zip(*order):
             model, record = dask.delayed(_block_epoch, nout=2)(
-                self.features, *self.parts[block], self.selection[block], seed, model, batch_size,
+                self.features, self.column, *self.blocks[block], self.selection[block], seed, model, batch_size,
                 settings.fit_intercept, settings.loss, settings.penalty, schedule, state.preconditioner.arrays(),
                 settings.rule, average_from, updates is not None,
             )
@@ -437,17 +476,50 @@ class Blocks(Rows):
             np.concatenate(records, out=updates)
         return loss_sum, intercept, t, rule_count
 
+    def target_epoch(self, order, batch_size, coefs, intercepts, targets, *args, paths):
+        """One pass of :func:`~skgd._target_kernels.targets_minibatch_epoch` over the blocks in ``order``.
+
+        As :meth:`updates` for several models (a 2-D ``y``): their
+        coefficients, intercepts, update rule states and loss sums travel
+        from block to block, each block running the in-memory fit's
+        :meth:`~skgd._rows.Rows.target_epoch` on its rows. Arguments and
+        result are those of :meth:`~skgd._rows.Rows.target_epoch`.
+        """
+        import dask
+
+        fit_intercept, loss, penalty, schedule, etas, precond, t, rule, rule_states, rule_count, average_froms = args
+        model = (coefs, intercepts, t, rule_count, rule_states, np.zeros(coefs.shape[0]))
+        records = []
+        for block, seed in zip(*order):
+            model, record = dask.delayed(_block_target_epoch, nout=2)(
+                self.features, *self.blocks[block], self.selection[block], seed, model, batch_size, targets,
+                (fit_intercept, loss, penalty, schedule, etas, precond), (rule, average_froms), paths.shape[0] > 0,
+            )
+            records.append(record)
+        model, records = dask.compute(model, records if paths.shape[0] else [])
+        new_coefs, new_intercepts, t, rule_count, new_rule_states, loss_sums = model
+        coefs[:], intercepts[:], rule_states[:] = new_coefs, new_intercepts, new_rule_states
+        if paths.shape[0]:
+            np.concatenate(records, out=paths)
+        return loss_sums, t, rule_count
+
 
 class HeldOut:
     """The held-out rows of early stopping on blocks: R² scored blockwise, as ``_engine.Validation`` in memory."""
 
     def __init__(self, blocks):
         self.blocks = blocks
-        total, weighted = np.sum(blocks.each_block(_weighted_sums, design=False), axis=0)
-        self.total = float(np.sum(blocks.each_block(_squares_about, weighted / total, design=False)))
+        self.total = None  # the weighted sum of squares about the mean, at the first score (of one target)
+
+    def target(self, column):
+        """The held-out rows of one target, column ``column`` of a 2-D ``y``."""
+        return HeldOut(self.blocks.target(column))
 
     def score(self, coef, intercept):
         """R² of the linear model (coefficients of the design, intercept) on the held-out rows."""
+        if self.total is None:
+            total, weighted = np.sum(self.blocks.each_block(_weighted_sums, design=False), axis=0)
+            self.total = float(np.sum(self.blocks.each_block(_squares_about, weighted / total, design=False)))
         error = 2.0 * float(self.blocks.loss_sums(coef[None, :], np.array([float(intercept)]),
                                                   (LOSS_CODES["squared_error"], 0.0))[0])
         return 1.0 - error / self.total if self.total > 0 else 0.0
@@ -574,18 +646,27 @@ def _block(features, X_block, y_block, w_block, rows=None):
                      rows)
 
 
-def _on_block(task, features, X_block, y_block, w_block, choice, args):
-    """:meth:`Blocks.each_block`'s ``task`` on one block (its columns alone if ``X_block`` is None)."""
+def _on_block(task, features, column, X_block, y_block, w_block, choice, args):
+    """:meth:`Blocks.each_block`'s ``task`` on one block (its columns alone if ``X_block`` is None).
+
+    ``column``: the target taken from a 2-D ``y`` (None: ``y`` as it is).
+    """
     rows = _kept_rows(choice, y_block.shape[0])
+    y_block = _target_of(y_block, column)
     if X_block is None:
         y, w = np.asarray(y_block, dtype=np.float64), np.asarray(w_block, dtype=np.float64)
         return task(*((y, w) if rows is None else (y[rows], w[rows])), *args)
     return task(_block(features, X_block, y_block, w_block, rows), *args)
 
 
-def _on_blocks(task, features, parts, args):
+def _on_blocks(task, features, column, parts, args):
     """``task`` on each of one worker's blocks, in the order given."""
-    return [_on_block(task, features, *part, args) for part in parts]
+    return [_on_block(task, features, column, *part, args) for part in parts]
+
+
+def _target_of(y_block, column):
+    """Column ``column`` of a block of a 2-D ``y`` (contiguous), or the block itself for None."""
+    return y_block if column is None else np.ascontiguousarray(y_block[:, column])
 
 
 def _take(block, choice, positions):
@@ -599,6 +680,14 @@ def _block_sums(block, coef, intercept, loss, shift):
 
 def _block_loss_sums(block, coefs, intercepts, loss):
     return block.model_loss_sums(coefs, intercepts, loss)
+
+
+def _block_target_sums(block, coefs, intercepts, targets, loss, shift):
+    return block.target_sums(coefs, intercepts, targets, loss, shift).sum(axis=0)
+
+
+def _block_target_loss_sums(block, coefs, intercepts, targets, loss):
+    return block.target_loss_sums(coefs, intercepts, targets, loss)
 
 
 def _block_moments(block):
@@ -651,12 +740,12 @@ def _weights_up_to(y, w, low, high, pivots):
     return np.bincount(np.searchsorted(pivots, y[inside]), weights=w[inside], minlength=pivots.size)
 
 
-def _block_epoch(features, X_block, y_block, w_block, choice, seed, model, batch_size, fit_intercept, loss,
+def _block_epoch(features, column, X_block, y_block, w_block, choice, seed, model, batch_size, fit_intercept, loss,
                  penalty, schedule, precond, rule, average_from, record):
     """:func:`~skgd._kernels.minibatch_epoch` on one block's rows kept, from ``model``; returns the new model and the path."""
     coef, intercept, t, rule_count, rule_state, loss_sum = model
     coef, rule_state = coef.copy(), rule_state.copy()
-    block = _block(features, X_block, y_block, w_block, _kept_rows(choice, y_block.shape[0]))
+    block = _block(features, X_block, _target_of(y_block, column), w_block, _kept_rows(choice, y_block.shape[0]))
     order = block.indices[_rows_in_block(seed, block.n_samples)].astype(np.int64)
     n_updates = -(-order.shape[0] // batch_size)
     path = np.empty((n_updates, coef.shape[0] + 1)) if record else None
@@ -667,23 +756,49 @@ def _block_epoch(features, X_block, y_block, w_block, choice, seed, model, batch
     return (coef, intercept, t, rule_count, rule_state, loss_sum + block_loss), path
 
 
+def _block_target_epoch(features, X_block, y_block, w_block, choice, seed, model, batch_size, targets, step, averaging,
+                        record):
+    """:meth:`~skgd._rows.Rows.target_epoch` on one block's rows kept, from ``model`` (several models); returns the
+    new model and the path."""
+    coefs, intercepts, t, rule_count, rule_states, loss_sums = model
+    coefs, intercepts, rule_states = coefs.copy(), intercepts.copy(), rule_states.copy()
+    fit_intercept, loss, penalty, schedule, etas, precond = step
+    rule, average_froms = averaging
+    block = _block(features, X_block, y_block, w_block, _kept_rows(choice, y_block.shape[0]))
+    order = block.indices[_rows_in_block(seed, block.n_samples)].astype(np.int64)
+    paths = np.empty((block.n_updates(batch_size) if record else 0, *coefs.shape[:1], coefs.shape[1] + 1))
+    block_sums, t, rule_count = block.target_epoch(
+        order, batch_size, coefs, intercepts, targets, fit_intercept, loss, penalty, schedule, etas, precond, t, rule,
+        rule_states, rule_count, average_froms, paths=paths,
+    )
+    return (coefs, intercepts, t, rule_count, rule_states, loss_sums + block_sums), paths if record else None
+
+
 # --------------------------------------------------------------------------- predict and score
 
 
 def predict(estimator, X):
-    """Lazy predictions of a fitted estimator on dask ``X``: the compiled predictor on each block."""
+    """Lazy predictions of a fitted estimator on dask ``X``: the compiled predictor on each block.
+
+    One column per target for a model fitted to a 2-D ``y``, as in memory.
+    """
     import dask.array as da
 
     X = validate_X(estimator, X, reset=False)
     features = estimator._state.features.unstandardised()
-    coef, intercept = float64_coef(estimator.coef_), float(estimator.intercept_)
     dtype = np.result_type(X.dtype, estimator.coef_.dtype)  # as the in-memory predict
-    return da.map_blocks(_block_predictions, X, features, coef, intercept, dtype, drop_axis=1, dtype=dtype,
-                         meta=np.empty((0,), dtype=dtype))
+    coef, intercept = float64_coef(estimator.coef_), estimator.intercept_
+    if not np.ndim(intercept):
+        return da.map_blocks(_block_predictions, X, features, coef, float(intercept), dtype, drop_axis=1,
+                             dtype=dtype, meta=np.empty((0,), dtype=dtype))
+    return da.map_blocks(_block_predictions, X, features, coef, np.asarray(intercept, dtype=np.float64), dtype,
+                         dtype=dtype, chunks=(X.chunks[0], (len(intercept),)), meta=np.empty((0, 0), dtype=dtype))
 
 
 def _block_predictions(X_block, features, coef, intercept, dtype):
-    return linear_predictions(_design(features, X_block), coef, intercept).astype(dtype, copy=False)
+    design = _design(features, X_block)
+    return target_predictions(lambda coef, intercept: linear_predictions(design, coef, intercept), coef,
+                              intercept).astype(dtype, copy=False)
 
 
 def score(estimator, X, y, sample_weight=None):
@@ -691,18 +806,21 @@ def score(estimator, X, y, sample_weight=None):
     import dask.array as da
 
     predictions = predict(estimator, X)
-    y = da.asarray(y).astype(np.float64).rechunk((predictions.chunks[0],))
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
+    y = da.asarray(y).astype(np.float64)
+    # as r2_score: one score per target (column), averaged
+    predictions, y = (array if array.ndim == 2 else array[:, None] for array in (predictions, y))
+    if y.shape[1] != predictions.shape[1]:
+        raise ValueError(f"y_true and y_pred have different number of output ({y.shape[1]}!={predictions.shape[1]})")
+    y = y.rechunk((predictions.chunks[0], -1))
     if sample_weight is None:
-        weights = da.ones_like(y)
+        weights = da.ones(y.shape[0], chunks=(predictions.chunks[0],))
     else:
         weights = da.asarray(sample_weight).astype(np.float64).rechunk((predictions.chunks[0],))
-    mean = (weights * y).sum() / weights.sum()
-    error, total = _compute((weights * (y - predictions) ** 2).sum(), (weights * (y - mean) ** 2).sum())
-    if total == 0:
-        return 1.0 if error == 0 else 0.0
-    return float(1.0 - error / total)
+    weights = weights[:, None]
+    mean = (weights * y).sum(axis=0) / weights.sum()
+    error, total = _compute((weights * (y - predictions) ** 2).sum(axis=0), (weights * (y - mean) ** 2).sum(axis=0))
+    scores = np.where(total == 0, np.where(error == 0, 1.0, 0.0), 1.0 - error / np.where(total == 0, 1.0, total))
+    return float(np.mean(scores))
 
 
 def _compute(*collections):

@@ -194,6 +194,10 @@ class Validation:
         error = float(self.sample_weight @ residual**2)
         return 1.0 - error / total if total > 0 else 0.0
 
+    def target(self, column):
+        """The held-out set of one target, column ``column`` of a 2-D ``y``."""
+        return Validation(self.X, self.y[:, column], self.sample_weight)
+
 
 def run_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validation=None, rows=None,
                path=None, callbacks=None):

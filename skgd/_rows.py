@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _vectorised
 from ._array_api import device_rows, is_device_array, namespace, to_numpy, xp_device
+from ._arrays import kernel_array
 from ._features import ExpandedRows
 from ._kernels import batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._sparse import SparseRows, sparse_batch_sums, sparse_loss_sums, sparse_minibatch_epoch
@@ -20,8 +21,8 @@ from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS
 
 def training_rows(X, y, sample_weight, rows=None):
     """The rows object of the design ``X`` (rows on blocks are their own), ``y``, the weights and the training ``rows``."""
-    if isinstance(X, Rows):  # rows on blocks (see _dask): they hold their y and weights
-        return X
+    if isinstance(X, Rows):  # rows on blocks (see _dask): they hold their y and weights, y perhaps one of its targets
+        return X.holding(y)
     if is_device_array(X):
         return DeviceRows(X, y, sample_weight, rows)
     kind = {SparseRows: CsrRows, ExpandedRows: LazyRows}.get(type(X), ArrayRows)
@@ -98,6 +99,41 @@ class Rows:
     def update(self, sums, *args):
         """:func:`~skgd._kernels.batch_step` from ``sums`` (``args``: what follows its ``n_rows``)."""
         return batch_step(sums, self.n_samples, *args)
+
+    def target(self, column):
+        """The rows of one target, column ``column`` of a 2-D ``y`` (contiguous), as a fit to it alone has them."""
+        return training_rows(self.X, kernel_array(self.y[:, column]), self.sample_weight, self.rows)
+
+    # A 2-D y: the passes of several models, model ``a`` on column ``targets[a]``, with the k-target kernels of
+    # the kind of rows (``target_kernels``, see ``_target_kernels``) over its ``parts``.
+
+    def target_sums(self, coefs, intercepts, targets, loss, shift):
+        """The full-batch sums of each model at once: shape (n_blocks, n_models, n_features + 2)."""
+        (X, Y, weights, rows), = self.parts(self.indices, self.n_samples)  # a full batch: the rows in one part
+        return self.target_kernels.batch_sums(X, Y, weights, rows, coefs, intercepts, targets, loss, shift)
+
+    def target_loss_sums(self, coefs, intercepts, targets, loss):
+        """Sums of the weighted losses of each model over the training rows: shape (n_models,)."""
+        return sum(self.target_kernels.loss_sums(*part, coefs, intercepts, targets, loss)
+                   for part in self.parts(self.indices, 1))
+
+    def target_epoch(self, order, batch_size, coefs, intercepts, targets, *args, paths):
+        """One epoch of every model over the rows in ``order``, in place (``coefs``, ``intercepts``, rule states).
+
+        ``args`` are those of :func:`~skgd._target_kernels.targets_minibatch_epoch` from
+        ``fit_intercept`` to ``average_froms``, and ``paths`` its own; returns its
+        ``(loss_sums, t, rule_count)``.
+        """
+        fit_intercept, loss, penalty, schedule, etas, precond, t, rule, rule_states, rule_count, average_froms = args
+        loss_sums, start = np.zeros(coefs.shape[0]), t
+        for X_part, Y_part, weight_part, order_part in self.parts(order, batch_size):
+            part_sums, t, rule_count = self.target_kernels.epoch(
+                X_part, Y_part, weight_part, order_part, batch_size, coefs, intercepts, targets, fit_intercept,
+                loss, penalty, schedule, etas, precond, t, rule, rule_states, rule_count, average_froms,
+                paths[t - start:],
+            )
+            loss_sums += part_sums
+        return loss_sums, t, rule_count
 
     def loss_sums(self, coefs, intercepts, loss):
         """Sums of the weighted losses over the training rows of the models ``coefs[m]``, ``intercepts[m]`` (lists)."""

@@ -20,8 +20,8 @@ import numpy as np
 from sklearn.utils.validation import check_array
 
 from ._array_api import on_host
-from ._arrays import float64_coef, kernel_array
-from ._engine import Passes, Path, Validation, _current_step, drive, epoch_line, epochs, print_events, run_epochs
+from ._arrays import float64_coef
+from ._engine import Passes, Path, _current_step, drive, epoch_line, epochs, print_events, run_epochs
 from ._rows import training_rows
 
 
@@ -37,8 +37,7 @@ def train(X, y, sample_weight, state, settings, max_epochs, stop_early, validati
                           callbacks)
     validations = None
     if validation is not None:
-        validations = [Validation(validation.X, validation.y[:, target], validation.sample_weight)
-                       for target in range(y.shape[1])]
+        validations = [validation.target(target) for target in range(y.shape[1])]
     return run_target_epochs(X, y, sample_weight, state, settings, max_epochs, stop_early, validations, rows,
                              path, callbacks)
 
@@ -53,11 +52,11 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
     """
     training = training_rows(X, Y, sample_weight, rows)  # (which refuses a kind that reads one target only)
     if Y.shape[1] == 1:  # one column: the one-target kernels, so that it fits as a 1-D y bit for bit
-        training = training_rows(X, kernel_array(Y[:, 0]), sample_weight, rows)
+        training = training.target(0)
         passes, targets = Passes(training, settings, states.rng), [training]
     else:  # each target's own rows give its scale and its divergence check
         passes = TargetPasses(training, settings, states.rng)
-        targets = [training_rows(X, Y[:, target], sample_weight, rows) for target in range(Y.shape[1])]
+        targets = [training.target(target) for target in range(Y.shape[1])]
     validations = validations or [None] * Y.shape[1]
     paths = paths or [None] * Y.shape[1]
     quiet = replace(settings, verbose=0)  # the whole model's lines, not each target's
@@ -130,10 +129,11 @@ def _span(values, spec):
 class TargetPasses(Passes):
     """:class:`~skgd._engine.Passes` for the targets of ``Y``: the requests of run ``a`` are for column ``a``.
 
-    The requests served together make one pass over the rows, with the
-    k-target kernels of the kind of rows (``_rows``: ``target_kernels``,
-    from ``_target_kernels``) over its parts (an array, a lazy design a chunk
-    at a time, or CSR rows).
+    The requests served together make one pass over the rows, which the
+    rows object makes (``_rows``: ``target_sums``, ``target_loss_sums``,
+    ``target_epoch``) with the k-target kernels (``_target_kernels``) over
+    its parts: an array, a lazy design a chunk at a time, CSR rows, or
+    blocks where they live (``_dask``).
     """
 
     def serve(self, kind, requests):
@@ -145,24 +145,15 @@ class TargetPasses(Passes):
             coefs = np.array([request[1] for request in requests.values()])
             intercepts = np.array([request[2] for request in requests.values()])
             shift = next(iter(requests.values()))[3]  # X's, the same for every target
-            sums = self._batch_sums(self.rows.indices, coefs, intercepts, targets, shift)
+            sums = self.rows.target_sums(coefs, intercepts, targets, self.settings.loss, shift)
             return {index: np.ascontiguousarray(sums[:, a]) for a, index in enumerate(requests)}
         counts = [len(request[1]) for request in requests.values()]
-        sums = self._loss_sums(
+        sums = self.rows.target_loss_sums(
             np.array([coef for request in requests.values() for coef in request[1]], dtype=np.float64),
             np.array([intercept for request in requests.values() for intercept in request[2]], dtype=np.float64),
-            np.repeat(targets, counts),
+            np.repeat(targets, counts), self.settings.loss,
         )
         return dict(zip(requests, np.split(sums, np.cumsum(counts)[:-1])))
-
-    def _batch_sums(self, order, coefs, intercepts, targets, shift):
-        (X, Y, weights, rows), = self.rows.parts(order, order.shape[0])  # a full batch: the rows in one part
-        return self.rows.target_kernels.batch_sums(X, Y, weights, rows, coefs, intercepts, targets,
-                                                   self.settings.loss, shift)
-
-    def _loss_sums(self, coefs, intercepts, targets):
-        return sum(self.rows.target_kernels.loss_sums(*part, coefs, intercepts, targets, self.settings.loss)
-                   for part in self.rows.parts(self.rows.indices, 1))
 
     def _epoch(self, order, targets, requests):
         """One epoch of the targets' models, in place; each gets what ``_rows.Rows.epoch`` returns."""
@@ -172,24 +163,21 @@ class TargetPasses(Passes):
         schedule, settings = requests[0][3], self.settings
         precond = states[0].preconditioner.arrays()
         t, rule_count = states[0].t, states[0].rule_count
-        if self.full_batch:  # one pass for all targets, then each target's update
-            sums = self._batch_sums(order, coefs, intercepts, targets, precond[0])
+        if self.full_batch:  # one pass for all targets (in memory order), then each target's update
+            sums = self.rows.target_sums(coefs, intercepts, targets, settings.loss, precond[0])
             return [self.rows.step(sums[:, a], coef, state, settings, schedule, average_from, updates)
                     for a, (_, state, coef, schedule, average_from, updates) in enumerate(requests)]
         etas = np.array([request[3][1] for request in requests])
         average_froms = np.array([request[4] for request in requests], dtype=np.int64)
         rule_states = np.array([state.rule_state for state in states])
         recording = requests[0][5] is not None
-        n_updates = -(-order.shape[0] // self.batch_size)
-        paths = np.empty((n_updates if recording else 0, len(requests), coefs.shape[1] + 1))
-        loss_sums, start = np.zeros(len(requests)), t
-        for X_part, Y_part, weight_part, order_part in self.rows.parts(order, self.batch_size):
-            part_sums, t, rule_count = self.rows.target_kernels.epoch(
-                X_part, Y_part, weight_part, order_part, self.batch_size, coefs, intercepts, targets,
-                settings.fit_intercept, settings.loss, settings.penalty, schedule, etas, precond,
-                t, settings.rule, rule_states, rule_count, average_froms, paths[t - start:],
-            )
-            loss_sums += part_sums
+        paths = np.empty((self.rows.n_updates(self.batch_size) if recording else 0, len(requests),
+                          coefs.shape[1] + 1))
+        loss_sums, t, rule_count = self.rows.target_epoch(
+            order, self.batch_size, coefs, intercepts, targets, settings.fit_intercept, settings.loss,
+            settings.penalty, schedule, etas, precond, t, settings.rule, rule_states, rule_count, average_froms,
+            paths=paths,
+        )
         results = []
         for a, (_, state, coef, _, _, updates) in enumerate(requests):
             coef[:] = coefs[a]

@@ -265,3 +265,108 @@ def test_auto_statistics_on_a_sample_of_rows():
     got = GDRegressor(**params).fit(da.from_array(X, chunks=7_000), da.from_array(y, chunks=7_000))
     np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10)
     np.testing.assert_allclose(got.loss_curve_, expected.loss_curve_, rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- a 2-D y: several targets
+
+
+@pytest.fixture(scope="module")
+def targets(data):
+    X, y, weights = data
+    rng = np.random.RandomState(1)
+    return np.column_stack([y, 100.0 * (X @ [0.5, 0.1, -1.0]) - 7.0 + rng.normal(size=600), np.abs(y)])
+
+
+def _fitted_targets(estimator, X, Y, **fit_params):
+    estimator.fit(X, Y, **fit_params)
+    return estimator
+
+
+def _assert_same_targets(got, expected):
+    assert got.coef_.shape == expected.coef_.shape and got.intercept_.shape == expected.intercept_.shape
+    np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got.intercept_, expected.intercept_, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(got.loss_curve_, expected.loss_curve_, rtol=1e-10)
+    assert (got.n_iter_, got.t_) == (expected.n_iter_, expected.t_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("Estimator, loss, penalty, learning_rate, chunks", [
+    (GDRegressor, "squared_error", "l2", "auto", (37, 2)),
+    (GDRegressor, "huber", "elasticnet", "auto", 600),
+    (GDRegressor, "absolute_error", "l1", "auto", 100),
+    (GDRegressor, "squared_epsilon_insensitive", "l2", "adaptive", 90),
+    (GDPolynomialRegressor, "epsilon_insensitive", None, "auto", 100),
+])
+def test_targets_batch_equals_in_memory(data, targets, Estimator, loss, penalty, learning_rate, chunks):
+    X, _, weights = data
+    params = dict(solver="batch", loss=loss, penalty=penalty, l1_ratio=0.5, learning_rate=learning_rate,
+                  eta0=1e-3, random_state=0, max_iter=25)
+    expected = _fitted_targets(Estimator(**params), X, targets, sample_weight=weights)
+    row_chunks = chunks[0] if isinstance(chunks, tuple) else chunks
+    got = _fitted_targets(Estimator(**params), da.from_array(X, chunks=chunks),
+                          da.from_array(targets, chunks=(row_chunks + 1, 2)),
+                          sample_weight=da.from_array(weights, chunks=row_chunks))
+    _assert_same_targets(got, expected)
+    Xd = da.from_array(X, chunks=70)
+    predictions = got.predict(Xd)
+    assert isinstance(predictions, da.Array) and predictions.shape == (600, 3)
+    np.testing.assert_allclose(predictions.compute(), got.predict(X), rtol=1e-13, atol=1e-12)
+    assert got.score(Xd, da.from_array(targets, chunks=50), da.from_array(weights, chunks=90)) == pytest.approx(
+        got.score(X, targets, weights), rel=1e-12)
+
+
+@pytest.mark.parametrize("Estimator, solver, batch_size, learning_rate, store_path", [
+    (GDRegressor, "sgd", 1, "auto", None),
+    (GDRegressor, "sgd", 1, "invscaling", "step"),
+    (GDRegressor, "minibatch", 20, "auto", "epoch"),
+    (GDPolynomialRegressor, "minibatch", 20, "invscaling", None),
+])
+def test_targets_stochastic_equal_in_memory_in_the_block_order(data, targets, Estimator, solver, batch_size,
+                                                               learning_rate, store_path):
+    X, _, weights = data
+    params = dict(solver=solver, batch_size=batch_size, learning_rate=learning_rate, eta0=1e-4, max_iter=6, tol=None,
+                  optimizer="adam" if solver == "minibatch" else "plain", store_path=store_path)
+    Xd = da.from_array(X, chunks=100)
+    got = _fitted_targets(Estimator(random_state=np.random.RandomState(3), **params), Xd,
+                          da.from_array(targets, chunks=100), sample_weight=da.from_array(weights, chunks=100))
+    expected = _fitted_targets(Estimator(random_state=BlockOrder(3, Xd.chunks[0]), **params), X, targets,
+                               sample_weight=weights)
+    _assert_same_targets(got, expected)
+    if store_path is not None:
+        assert got.coef_path_.shape == expected.coef_path_.shape
+        np.testing.assert_allclose(got.coef_path_, expected.coef_path_, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("solver", ["batch", "minibatch"])
+def test_targets_early_stopping_equals_in_memory_of_the_same_split(data, targets, monkeypatch, solver):
+    X, _, weights = data
+    params = dict(solver=solver, batch_size=20, early_stopping=True, validation_fraction=0.2, n_iter_no_change=2,
+                  max_iter=40)
+    Xd = da.from_array(X, chunks=100)  # 80 training rows a block: whole batches
+    got = _fitted_targets(GDRegressor(random_state=np.random.RandomState(0), **params), Xd,
+                          da.from_array(targets, chunks=100), sample_weight=da.from_array(weights, chunks=100))
+    _split_as_on_blocks(monkeypatch, Xd.chunks[0])
+    expected = _fitted_targets(GDRegressor(random_state=BlockOrder(0, [80] * 6), **params), X, targets,
+                               sample_weight=weights)
+    _assert_same_targets(got, expected)
+    np.testing.assert_allclose(got.validation_scores_, expected.validation_scores_, rtol=1e-10)
+    assert got.n_iter_ < 40 and got.best_validation_score_ > 0.5
+
+
+def test_targets_partial_fit_and_one_column(data, targets):
+    X, y, _ = data
+    params = dict(solver="minibatch", batch_size=25, shuffle=False, random_state=0)
+    in_memory, on_blocks = GDRegressor(**params), GDRegressor(**params)
+    Xd, Yd = da.from_array(X, chunks=150), da.from_array(targets, chunks=150)
+    for _ in range(2):
+        in_memory.partial_fit(X, targets)
+        on_blocks.partial_fit(Xd, Yd)
+    _assert_same_targets(on_blocks, in_memory)
+    with pytest.raises(ValueError, match="same number of targets"):
+        on_blocks.partial_fit(Xd, da.from_array(y, chunks=150))
+    # a y of one column: Ridge's shapes, and the fit of its 1-D y
+    one = GDRegressor(solver="batch", random_state=0).fit(Xd, Yd[:, :1])
+    assert one.coef_.shape == (1, 3) and one.intercept_.shape == (1,) and one.predict(Xd).shape == (600, 1)
+    np.testing.assert_allclose(one.coef_[0], GDRegressor(solver="batch", random_state=0).fit(X, y).coef_,
+                               rtol=1e-10)
