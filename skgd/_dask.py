@@ -34,10 +34,14 @@ rows object (see ``_rows``) the engine asks for what a solver needs:
   computed blockwise (:class:`HeldOut`).
 
 With a ``distributed.Client`` in scope and the blocks persisted on it, a
-pass over every block is one task per worker (``Client.submit`` on the
-futures of the blocks it holds), which runs its blocks one after the other
-and sends their results back together: no graph is built, and two
-messages come back per pass. Otherwise (the threaded scheduler, or blocks
+pass over every block is one task per worker thread (``Client.submit`` on
+the futures of its share of the blocks the worker holds), which runs its
+blocks one after the other and sends their results back together: no
+graph is built, and one message per worker thread comes back per pass.
+The blocks are first balanced over the workers, in proportion to their
+threads (a worker holding more than its share hands its last blocks on,
+once, see :func:`balanced`), so that a pass takes the time of one share,
+wherever the scheduler had put the blocks. Otherwise (the threaded scheduler, or blocks
 computed again at every pass) a pass is one ``dask.delayed`` task per block,
 computed by ``dask.compute``, which the ``distributed.Client`` in scope runs
 where each block is.
@@ -303,8 +307,9 @@ class Blocks(Rows):
         and the weights alone (``X`` is then not even computed).
 
         With a ``distributed.Client`` and persisted blocks, one task per
-        worker runs every block it holds and sends their results back
-        together; otherwise one ``dask.delayed`` task per block.
+        thread of each worker runs its share of the blocks the worker holds
+        (see :func:`_placement`) and sends their results back together;
+        otherwise one ``dask.delayed`` task per block.
         """
         features = self.features if design else None
         if self.placement is None:
@@ -315,15 +320,15 @@ class Blocks(Rows):
                                         *(part if design else (None, *part[1:])), choice, args)
                 for part, choice in zip(self.blocks, self.selection)
             ]))
-        client, groups, futures = self.placement
+        client, tasks, futures = self.placement
         submitted = [
             client.submit(_on_blocks, task, features, self.column,
                           [(*(futures[b] if design else (None, *futures[b][1:])), self.selection[b]) for b in blocks],
                           args, workers=None if worker is None else [worker], allow_other_workers=True, pure=False)
-            for worker, blocks in groups
+            for worker, blocks in tasks
         ]
         results = [None] * len(self.blocks)
-        for (_, blocks), values in zip(groups, client.gather(submitted)):
+        for (_, blocks), values in zip(tasks, client.gather(submitted)):
             for b, value in zip(blocks, values):
                 results[b] = value
         return results
@@ -582,7 +587,19 @@ def _kept_count(choice, length):
 
 
 def _placement(*arrays):
-    """Where persisted blocks are, for :meth:`Blocks.each_block`: the client, the blocks of each worker and their futures.
+    """Where the passes over persisted blocks run, for :meth:`Blocks.each_block`: the client, the tasks and the futures.
+
+    The tasks are ``(worker, blocks)``: one per thread of each worker, over
+    an equal share of the blocks the worker holds (in block order). A worker
+    that holds more than its share of the rows (in proportion to its
+    threads, within half a block) has its last blocks moved, once, to the
+    workers with the most room (:func:`balanced`): a pass then takes the
+    time of the slowest worker's share, not of the most loaded worker's
+    blocks. A moved block (its ``X``, ``y`` and weights) is a new future,
+    held by this placement: the originals stay where they are (the
+    caller's persisted array may hold them), so that moved blocks take
+    memory twice while the fit runs. The ``futures`` are those of each
+    block, moved or not.
 
     None without a ``distributed.Client`` or with blocks not persisted on it.
     """
@@ -598,10 +615,52 @@ def _placement(*arrays):
         return None
     wait(futures[0])
     holders = client.who_has(futures[0])
-    groups = {}
-    for b, future in enumerate(futures[0]):
-        groups.setdefault((list(holders.get(future.key) or []) or [None])[0], []).append(b)
-    return client, list(groups.items()), list(zip(*futures))
+    held_by = [(list(holders.get(future.key) or []) or [None])[0] for future in futures[0]]
+    threads = client.nthreads()
+    blocks = list(zip(*futures))
+    runs_on = balanced(held_by, arrays[0].chunks[0], threads)
+    for b, (holder, worker) in enumerate(zip(held_by, runs_on)):
+        if worker != holder:  # the same block, as a future held by ``worker`` (one key per block: moved once)
+            blocks[b] = tuple(client.submit(_same, future, workers=[worker], allow_other_workers=False)
+                              for future in blocks[b])
+    on_worker = {}
+    for b, worker in enumerate(runs_on):
+        on_worker.setdefault(worker, []).append(b)
+    tasks = [(worker, [int(b) for b in share])
+             for worker, held in on_worker.items()
+             for share in np.array_split(held, min(len(held), threads.get(worker, 1)))]
+    return client, tasks, blocks
+
+
+def balanced(held_by, lengths, threads):
+    """The worker each block's passes run on: the one holding it, unless that one holds more than its share.
+
+    ``held_by`` is each block's holder (None: unknown), ``lengths`` its
+    rows, ``threads`` each worker's thread count. A worker's share is the
+    rows in proportion to its threads; it keeps its blocks, in block order,
+    while they overfill its share by at most half a block. The others go,
+    in block order, to the worker with the most room left (the first such
+    in ``threads``), unless that is their holder.
+    """
+    total, n_threads = float(np.sum(lengths)), sum(threads.values())
+    room = {worker: total * count / n_threads for worker, count in threads.items()}
+    runs_on, spare = list(held_by), []
+    for b, worker in enumerate(held_by):
+        if worker not in room:
+            continue
+        if room[worker] - lengths[b] >= -lengths[b] / 2:
+            room[worker] -= lengths[b]
+        else:
+            spare.append(b)
+    for b in spare:
+        worker = max(room, key=room.get)
+        runs_on[b] = worker
+        room[worker] -= lengths[b]
+    return runs_on
+
+
+def _same(block):
+    return block
 
 
 def block_schedule(rng, n_blocks, shuffle):

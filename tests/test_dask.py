@@ -167,6 +167,32 @@ def test_one_task_per_worker_gives_the_threaded_fit_bit_for_bit(data):
     assert on_workers.loss_curve_ == threaded.loss_curve_
 
 
+def test_blocks_held_by_one_worker_are_balanced_over_the_workers(client, data):
+    X, y, weights = data
+    first = sorted(client.nthreads())[0]
+    arrays = client.persist([da.from_array(X, chunks=70), da.from_array(y, chunks=70),
+                             da.from_array(weights, chunks=70)], workers=[first])
+    blocks = _dask.Blocks(*arrays)
+    runs_on = {b: worker for worker, share in blocks.placement[1] for b in share}
+    assert sorted(runs_on) == list(range(9)) and set(runs_on.values()) == set(client.nthreads())
+    assert [runs_on[b] for b in range(9)].count(first) == 5  # its share (4.5 blocks), then the rest moved
+    params = dict(solver="batch", random_state=0, max_iter=5, tol=None)
+    moved = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
+    # placed where the scheduler puts them: the same sums, added in block order
+    placed = GDRegressor(**params).fit(da.from_array(X, chunks=70), da.from_array(y, chunks=70),
+                                       sample_weight=da.from_array(weights, chunks=70))
+    assert np.array_equal(moved.coef_, placed.coef_) and moved.loss_curve_ == placed.loss_curve_
+
+
+def test_balanced_placement():
+    lengths = [10] * 8
+    assert _dask.balanced(["a"] * 7 + ["b"], lengths, {"a": 1, "b": 1}) == ["a"] * 4 + ["b"] * 4
+    assert _dask.balanced(["a", "b"] * 4, lengths, {"a": 1, "b": 1}) == ["a", "b"] * 4  # nothing moves
+    assert _dask.balanced(["b"] * 8, lengths, {"a": 3, "b": 1}) == ["b"] * 2 + ["a"] * 6  # by threads
+    assert _dask.balanced([None, "a", "a", "a"], [10, 10, 10, 30], {"a": 1, "b": 1}) == [None, "a", "a", "b"]
+    assert _dask.balanced(["a", "a", "b"], [10, 12, 20], {"a": 1, "b": 1}) == ["a", "a", "b"]  # within half a block
+
+
 def test_epoch_order_visits_blocks_whole():
     order = epoch_order(np.random.RandomState(0), (3, 4, 2))
     assert sorted(order) == list(range(9))
