@@ -15,6 +15,11 @@ each) on loopback:
    the same persisted dask array; skipped with a message if dask-ml is not
    installed.
 
+It prints how many blocks of ``X`` each worker held as persisted (the
+scheduler's choice; skgd balances them over the workers, see ``_dask``).
+``--on-one-worker`` persists every block on one worker (the worst placement).
+The in-memory and cluster fits alternate, so that both see the same load.
+
 ``--overhead``: what a batch epoch costs beyond its arithmetic, on the same
 2-worker cluster: the median epoch time over 8 persisted blocks of 1,000
 rows (where the passes take microseconds), against the median time of the
@@ -32,7 +37,7 @@ rows.
 
 Timings are printed, never asserted; they move with the machine.
 
-Usage: ``python benchmarks/bench_dask.py [--rows N] [--repeats 3]`` or
+Usage: ``python benchmarks/bench_dask.py [--rows N] [--repeats 3] [--on-one-worker]`` or
 ``python benchmarks/bench_dask.py --overhead`` or
 ``python benchmarks/bench_dask.py --out-of-core [--gib 4] [--epochs 3] [--loss huber]``
 """
@@ -76,32 +81,42 @@ def _fit_seconds(X, y, max_iter, **params):
     return time.perf_counter() - started
 
 
+def _epoch_times(X, y, epochs, **params):
+    """The epoch times a fit reports (``verbose=1``), its first epoch left out."""
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        _fit_seconds(X, y, 1 + epochs, verbose=1, **params)
+    return [float(seconds) for seconds in re.findall(r"time ([0-9.]+) s", report.getvalue())[1:]]
+
+
 def _epoch_seconds(X, y, epochs, repeats, **params):
-    """Median of the epoch times a fit reports (``verbose=1``), its first epoch left out, over ``repeats`` fits."""
-    times = []
-    for _ in range(repeats):
-        report = io.StringIO()
-        with contextlib.redirect_stdout(report):
-            _fit_seconds(X, y, 1 + epochs, verbose=1, **params)
-        times += [float(seconds) for seconds in re.findall(r"time ([0-9.]+) s", report.getvalue())[1:]]
-    return float(np.median(times))
+    """Median of the epoch times of ``repeats`` fits (see :func:`_epoch_times`)."""
+    return float(np.median([time for _ in range(repeats) for time in _epoch_times(X, y, epochs, **params)]))
 
 
 def speed(args):
     import dask
+    from distributed import wait
 
     cluster, client = _cluster()
     try:
         X, y = _data(args.rows, args.chunk_rows)
-        X, y = dask.persist(X, y)
+        workers = sorted(client.nthreads())
+        X, y = client.persist([X, y], workers=workers[:1]) if args.on_one_worker else dask.persist(X, y)
+        wait(X)
+        holders = [held[0] for held in client.who_has(X).values()]
+        print("blocks of X on each worker as persisted:", sorted(holders.count(w) for w in workers), "\n")
         X_local, y_local = dask.compute(X, y)
         params = dict(solver="batch", learning_rate="constant", eta0=0.01)
         _fit_seconds(X_local[:1000], y_local[:1000], 2, **params)  # compile
         _fit_seconds(X, y, 2, **params)  # compile on the workers
-        local = _epoch_seconds(X_local, y_local, args.epochs, args.repeats, **params)
-        distributed = _epoch_seconds(X, y, args.epochs, args.repeats, **params)
+        local, distributed = [], []
+        for _ in range(args.repeats):  # alternated, so that both see the same load
+            local += _epoch_times(X_local, y_local, args.epochs, **params)
+            distributed += _epoch_times(X, y, args.epochs, **params)
+        local, distributed = float(np.median(local)), float(np.median(distributed))
         print(f"## Batch epoch, {args.rows:,} x {N_FEATURES}, blocks of {args.chunk_rows:,} rows, "
-              f"{os.cpu_count()} cores, median of {args.repeats}\n")
+              f"{os.cpu_count()} cores, median of {args.repeats} fits x {args.epochs} epochs each, alternated\n")
         print("| in memory (s) | LocalCluster, 2 workers (s) | ratio |\n| --- | --- | --- |")
         print(f"| {local:.3f} | {distributed:.3f} | {distributed / local:.2f} |\n")
         del X_local, y_local
@@ -227,6 +242,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out-of-core", action="store_true")
     parser.add_argument("--overhead", action="store_true")
+    parser.add_argument("--on-one-worker", action="store_true")
     parser.add_argument("--gib", type=float, default=4.0)
     parser.add_argument("--loss", default="squared_error")
     args = parser.parse_args()

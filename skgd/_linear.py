@@ -442,8 +442,8 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             Training data. A sparse matrix is kept as CSR (see the user
             guide's *Sparse input*), never densified.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Target values; a 2-D ``y`` fits one model per column (dense
-            ``X`` only).
+            Target values; a 2-D ``y`` fits one model per column (NumPy
+            ``X``, dense or sparse, or dask arrays).
         coef_init : array-like of shape (n_coef,) or (n_targets, n_coef), default=None
             Coefficients to start from, in the units of ``coef_`` (one per
             feature of ``X``; for ``GDPolynomialRegressor``, one per
@@ -634,8 +634,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         ----------
         X : array-like of shape (n_samples, n_features)
             Test samples.
-        y : array-like of shape (n_samples,)
-            True values for ``X``.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            True values for ``X`` (for several targets, the R² of each,
+            averaged, as ``r2_score`` does).
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
