@@ -17,7 +17,8 @@ each) on loopback:
 
 It prints how many blocks of ``X`` each worker held as persisted (the
 scheduler's choice; skgd balances them over the workers, see ``_dask``).
-``--on-one-worker`` persists every block on one worker (the worst placement).
+``--on-one-worker`` persists every block on one worker (the worst placement);
+``--workers`` and ``--threads-per-worker`` shape the cluster (2 and 1).
 The in-memory and cluster fits alternate, so that both see the same load.
 
 ``--overhead``: what a batch epoch costs beyond its arithmetic, on the same
@@ -56,11 +57,11 @@ import psutil
 N_FEATURES = 10
 
 
-def _cluster(**options):
+def _cluster(n_workers=2, threads_per_worker=1, **options):
     from distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, **options)
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker, processes=True,
+                           host="127.0.0.1", dashboard_address=None, **options)
     return cluster, Client(cluster)
 
 
@@ -98,7 +99,7 @@ def speed(args):
     import dask
     from distributed import wait
 
-    cluster, client = _cluster()
+    cluster, client = _cluster(args.workers, args.threads_per_worker)
     try:
         X, y = _data(args.rows, args.chunk_rows)
         workers = sorted(client.nthreads())
@@ -117,7 +118,8 @@ def speed(args):
         local, distributed = float(np.median(local)), float(np.median(distributed))
         print(f"## Batch epoch, {args.rows:,} x {N_FEATURES}, blocks of {args.chunk_rows:,} rows, "
               f"{os.cpu_count()} cores, median of {args.repeats} fits x {args.epochs} epochs each, alternated\n")
-        print("| in memory (s) | LocalCluster, 2 workers (s) | ratio |\n| --- | --- | --- |")
+        print(f"| in memory (s) | LocalCluster, {args.workers} workers x {args.threads_per_worker} threads (s) | ratio |\n"
+              "| --- | --- | --- |")
         print(f"| {local:.3f} | {distributed:.3f} | {distributed / local:.2f} |\n")
         del X_local, y_local
         incremental(X, y, args.repeats)
@@ -243,6 +245,8 @@ def main():
     parser.add_argument("--out-of-core", action="store_true")
     parser.add_argument("--overhead", action="store_true")
     parser.add_argument("--on-one-worker", action="store_true")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads-per-worker", type=int, default=1)
     parser.add_argument("--gib", type=float, default=4.0)
     parser.add_argument("--loss", default="squared_error")
     args = parser.parse_args()

@@ -595,11 +595,12 @@ def _placement(*arrays):
     threads, within half a block) has its last blocks moved, once, to the
     workers with the most room (:func:`balanced`): a pass then takes the
     time of the slowest worker's share, not of the most loaded worker's
-    blocks. A moved block (its ``X``, ``y`` and weights) is a new future,
-    held by this placement: the originals stay where they are (the
-    caller's persisted array may hold them), so that moved blocks take
-    memory twice while the fit runs. The ``futures`` are those of each
-    block, moved or not.
+    blocks. The blocks of ``y`` and of the weights follow their block of
+    ``X`` (the scheduler may have put them elsewhere), so that a pass
+    fetches nothing. A moved part is a new future, held by this placement:
+    the originals stay where they are (the caller's persisted array may
+    hold them), so that moved parts take memory twice while the fit runs.
+    The ``futures`` are those of each block's parts, moved or not.
 
     None without a ``distributed.Client`` or with blocks not persisted on it.
     """
@@ -613,16 +614,18 @@ def _placement(*arrays):
     futures = [[graph.get(key) for key in flatten(array.__dask_keys__())] for array, graph in zip(arrays, graphs)]
     if not all(isinstance(future, Future) for blocks in futures for future in blocks):
         return None
-    wait(futures[0])
-    holders = client.who_has(futures[0])
-    held_by = [(list(holders.get(future.key) or []) or [None])[0] for future in futures[0]]
+    wait(futures)
+    holders = client.who_has([future for blocks in futures for future in blocks])
+    held_by = [[(list(holders.get(future.key) or []) or [None])[0] for future in blocks] for blocks in futures]
     threads = client.nthreads()
-    blocks = list(zip(*futures))
-    runs_on = balanced(held_by, arrays[0].chunks[0], threads)
-    for b, (holder, worker) in enumerate(zip(held_by, runs_on)):
-        if worker != holder:  # the same block, as a future held by ``worker`` (one key per block: moved once)
-            blocks[b] = tuple(client.submit(_same, future, workers=[worker], allow_other_workers=False)
-                              for future in blocks[b])
+    runs_on = balanced(held_by[0], arrays[0].chunks[0], threads)
+    blocks = [
+        # a part held elsewhere: the same block, as a future held by ``worker`` (one key per block: moved once)
+        tuple(future if holder in (worker, None) else
+              client.submit(_same, future, workers=[worker], allow_other_workers=False)
+              for future, holder in zip(parts, holders_of_parts))
+        for worker, parts, holders_of_parts in zip(runs_on, zip(*futures), zip(*held_by))
+    ]
     on_worker = {}
     for b, worker in enumerate(runs_on):
         on_worker.setdefault(worker, []).append(b)

@@ -169,13 +169,17 @@ def test_one_task_per_worker_gives_the_threaded_fit_bit_for_bit(data):
 
 def test_blocks_held_by_one_worker_are_balanced_over_the_workers(client, data):
     X, y, weights = data
-    first = sorted(client.nthreads())[0]
-    arrays = client.persist([da.from_array(X, chunks=70), da.from_array(y, chunks=70),
-                             da.from_array(weights, chunks=70)], workers=[first])
+    first, second = sorted(client.nthreads())
+    arrays = [client.persist(da.from_array(X, chunks=70), workers=[first]),  # y and weights elsewhere
+              *client.persist([da.from_array(y, chunks=70), da.from_array(weights, chunks=70)], workers=[second])]
     blocks = _dask.Blocks(*arrays)
     runs_on = {b: worker for worker, share in blocks.placement[1] for b in share}
-    assert sorted(runs_on) == list(range(9)) and set(runs_on.values()) == set(client.nthreads())
+    assert sorted(runs_on) == list(range(9)) and set(runs_on.values()) == {first, second}
     assert [runs_on[b] for b in range(9)].count(first) == 5  # its share (4.5 blocks), then the rest moved
+    parts = blocks.placement[2]
+    distributed.wait([future for block in parts for future in block])
+    held = client.who_has([future for block in parts for future in block])
+    assert all(runs_on[b] in held[future.key] for b, block in enumerate(parts) for future in block)  # all local
     params = dict(solver="batch", random_state=0, max_iter=5, tol=None)
     moved = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
     # placed where the scheduler puts them: the same sums, added in block order
