@@ -118,8 +118,8 @@ def speed(args):
         local, distributed = float(np.median(local)), float(np.median(distributed))
         print(f"## Batch epoch, {args.rows:,} x {N_FEATURES}, blocks of {args.chunk_rows:,} rows, "
               f"{os.cpu_count()} cores, median of {args.repeats} fits x {args.epochs} epochs each, alternated\n")
-        print(f"| in memory (s) | LocalCluster, {args.workers} workers x {args.threads_per_worker} threads (s) | ratio |\n"
-              "| --- | --- | --- |")
+        cluster_name = f"LocalCluster, {args.workers} workers x {args.threads_per_worker} threads"
+        print(f"| in memory (s) | {cluster_name} (s) | ratio |\n| --- | --- | --- |")
         print(f"| {local:.3f} | {distributed:.3f} | {distributed / local:.2f} |\n")
         del X_local, y_local
         incremental(X, y, args.repeats)

@@ -21,7 +21,7 @@ from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS
 
 def training_rows(X, y, sample_weight, rows=None):
     """The rows object of the design ``X`` (rows on blocks are their own), ``y``, the weights and the training ``rows``."""
-    if isinstance(X, Rows):  # rows on blocks (see _dask): they hold their y and weights, y perhaps one of its targets
+    if isinstance(X, Rows):  # rows on blocks (see _dask): they hold their y (or one of its targets) and weights
         return X.holding(y)
     if is_device_array(X):
         return DeviceRows(X, y, sample_weight, rows)
