@@ -170,8 +170,12 @@ def test_one_task_per_worker_gives_the_threaded_fit_bit_for_bit(data):
 def test_blocks_held_by_one_worker_are_balanced_over_the_workers(client, data):
     X, y, weights = data
     first, second = sorted(client.nthreads())
-    arrays = [client.persist(da.from_array(X, chunks=70), workers=[first]),  # y and weights elsewhere
-              *client.persist([da.from_array(y, chunks=70), da.from_array(weights, chunks=70)], workers=[second])]
+    # new keys (name=False), held nowhere yet: X on one worker, y and the weights on the other
+    arrays = [client.persist(da.from_array(X, chunks=70, name=False), workers=[first]),
+              *client.persist([da.from_array(y, chunks=70, name=False), da.from_array(weights, chunks=70, name=False)],
+                              workers=[second])]
+    distributed.wait(arrays)
+    assert {tuple(held) for held in client.who_has(arrays[0]).values()} == {(first,)}
     blocks = _dask.Blocks(*arrays)
     runs_on = {b: worker for worker, share in blocks.placement[1] for b in share}
     assert sorted(runs_on) == list(range(9)) and set(runs_on.values()) == {first, second}
