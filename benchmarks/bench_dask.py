@@ -20,6 +20,10 @@ scheduler's choice; skgd balances them over the workers, see ``_dask``).
 ``--on-one-worker`` persists every block on one worker (the worst placement);
 ``--workers`` and ``--threads-per-worker`` shape the cluster (2 and 1).
 The in-memory and cluster fits alternate, so that both see the same load.
+The in-memory passes use this machine's threads (``skgd._parallel.n_threads``,
+asked before the cluster starts: a ``LocalCluster``'s nannies set
+``OMP_NUM_THREADS=1`` in the environment of the process that starts them,
+which before this fix left the in-memory reference on one thread).
 
 ``--overhead``: what a batch epoch costs beyond its arithmetic, on the same
 2-worker cluster: the median epoch time over 8 persisted blocks of 1,000
@@ -99,6 +103,11 @@ def speed(args):
     import dask
     from distributed import wait
 
+    from skgd._parallel import n_threads
+
+    # before the cluster: its nannies set OMP_NUM_THREADS=1 in this process's environment (for the worker processes
+    # they spawn), and OpenMP, first asked after that, would give the in-memory passes one thread
+    threads = n_threads()
     cluster, client = _cluster(args.workers, args.threads_per_worker)
     try:
         X, y = _data(args.rows, args.chunk_rows)
@@ -116,8 +125,10 @@ def speed(args):
             local += _epoch_times(X_local, y_local, args.epochs, **params)
             distributed += _epoch_times(X, y, args.epochs, **params)
         local, distributed = float(np.median(local)), float(np.median(distributed))
+        assert n_threads() == threads, "the in-memory passes must keep this machine's threads"
         print(f"## Batch epoch, {args.rows:,} x {N_FEATURES}, blocks of {args.chunk_rows:,} rows, "
-              f"{os.cpu_count()} cores, median of {args.repeats} fits x {args.epochs} epochs each, alternated\n")
+              f"{os.cpu_count()} cores (in memory: {threads} threads), median of {args.repeats} fits x {args.epochs} "
+              "epochs each, alternated\n")
         cluster_name = f"LocalCluster, {args.workers} workers x {args.threads_per_worker} threads"
         print(f"| in memory (s) | {cluster_name} (s) | ratio |\n| --- | --- | --- |")
         print(f"| {local:.3f} | {distributed:.3f} | {distributed / local:.2f} |\n")
