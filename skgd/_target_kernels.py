@@ -6,7 +6,11 @@ fitted to column ``targets[a]`` of ``Y``, what the single-target kernels of
 ``_kernels`` do for one: each row is read once, then each model's
 prediction, residual and gradient row follow from it. Each model has its own
 step (``etas``), update rule state and averaging start; the update count
-``t`` and the rule's count are shared (the targets train in step).
+``t`` and the rule's count are shared (the targets train in step). As the
+one-target kernels, they take the loss and the rule as tuples of their own
+type (``_losses.loss_tuple``, ``_update_rules.rule_tuple``; see ``_codes``),
+so that each is compiled for one loss and one rule; plain tuples compile
+every loss's branch.
 
 Their reference is the single-target arithmetic itself: a model's updates
 are those of :func:`~skgd._kernels.minibatch_epoch_reference` on its column,
@@ -28,9 +32,6 @@ from numba import njit
 from ._kernels import (
     BLOCK_ROWS, ERROR_MODEL, FASTMATH, _apply_step, _average, _dot, _intercept_direction, _parallel, _row_step,
     _row_terms,
-)
-from ._losses import (
-    ABSOLUTE_ERROR, EPSILON_INSENSITIVE, HUBER, SQUARED_EPSILON_INSENSITIVE, SQUARED_ERROR, loss_derivative, loss_value,
 )
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row, prefetch_span
@@ -85,11 +86,8 @@ def targets_minibatch_epoch(
                 prefetch_row(X, ahead)
                 prefetch_row(Y, ahead)
             i = order[start]
-            for a in range(n_models):
-                r, row_loss = _row_terms(loss, intercepts[a] + _dot(X, i, coefs[a]), Y[i, targets[a]],
-                                         sample_weight[i])
-                loss_sums[a] += row_loss
-                grad_intercepts[a] = r
+            _row_residuals(X, i, Y, sample_weight, coefs, intercepts, targets, loss, predictions, grad_intercepts,
+                           loss_sums)
         else:
             _group_sums(X, Y, sample_weight, order, start, stop, coefs, intercepts, targets, loss, predictions,
                         grads, grad_intercepts, loss_sums)
@@ -235,7 +233,6 @@ def sparse_targets_batch_sums(csr, Y, sample_weight, rows, coefs, intercepts, ta
 def sparse_targets_loss_sums(csr, Y, sample_weight, rows, coefs, intercepts, targets, loss):
     """Sums of the weighted losses over CSR ``rows`` of models ``coefs``, model ``a`` on column ``targets[a]``."""
     data, indices, indptr = csr
-    loss_code, epsilon = loss
     sums = np.zeros(coefs.shape[0])
     for k in range(rows.shape[0]):
         i = rows[k]
@@ -243,7 +240,7 @@ def sparse_targets_loss_sums(csr, Y, sample_weight, rows, coefs, intercepts, tar
             p = intercepts[a]
             for n in range(indptr[i], indptr[i + 1]):
                 p += data[n] * coefs[a, indices[n]]
-            sums[a] += sample_weight[i] * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
+            sums[a] += _row_terms(loss, p, Y[i, targets[a]], sample_weight[i])[1]
     return sums
 
 
@@ -277,7 +274,6 @@ def targets_loss_sums(X, Y, sample_weight, rows, coefs, intercepts, targets, los
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
 def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, intercepts, targets, loss, sums):
     """Row ``b`` of ``sums`` gets, for each model, ``sum s_i loss_i`` over block ``b`` of ``rows``."""
-    loss_code, epsilon = loss
     n_rows, n_models = rows.shape[0], coefs.shape[0]
     predictions = np.empty((GROUP, n_models))
     derivative_sums = np.empty(n_models)  # scratch: the loss terms' other sums
@@ -290,8 +286,7 @@ def targets_block_loss_sums(X, Y, sample_weight, rows, first, last, coefs, inter
             _group_predictions(X, rows, start, size, coefs, predictions)
             for q in range(size):
                 i = rows[start + q]
-                _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, sample_weight[i],
-                           derivative_sums, out)
+                _residuals(loss, predictions, q, intercepts, Y, i, targets, sample_weight[i], derivative_sums, out)
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
@@ -334,7 +329,6 @@ def _group_sums(X, Y, sample_weight, rows, start, stop, coefs, intercepts, targe
     ``predictions`` (GROUP, n_models) is scratch; it holds the residuals
     once they are known.
     """
-    loss_code, epsilon = loss
     for group in range(start, stop, GROUP):
         size = min(GROUP, stop - group)
         for q in range(PREFETCH_DISTANCE, PREFETCH_DISTANCE + GROUP):  # the rows of a group ahead
@@ -346,8 +340,7 @@ def _group_sums(X, Y, sample_weight, rows, start, stop, coefs, intercepts, targe
         _group_predictions(X, rows, group, size, coefs, predictions)
         for q in range(size):
             i = rows[group + q]
-            _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, sample_weight[i],
-                       grad_intercepts, loss_sums)
+            _residuals(loss, predictions, q, intercepts, Y, i, targets, sample_weight[i], grad_intercepts, loss_sums)
         predictions[size:] = 0.0  # rows past the end (a repeated row) add nothing
         _group_gradients(X, rows, group, size, predictions, grads)
 
@@ -409,35 +402,28 @@ def _group_gradients(X, rows, start, size, residuals, grads):
             g[j] += r0 * X[i0, j] + r1 * X[i1, j] + r2 * X[i2, j] + r3 * X[i3, j]
 
 
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _row_residuals(X, i, Y, sample_weight, coefs, intercepts, targets, loss, predictions, grad_intercepts, loss_sums):
+    """Row ``i``'s weighted loss derivatives for every model into ``grad_intercepts`` (zero before), their losses added.
+
+    A call, not inlined: :func:`_residuals` inlined twice into
+    :func:`targets_minibatch_epoch` made numba 0.68 warn (NumbaIRAssumptionWarning).
+    """
+    for a in range(coefs.shape[0]):
+        predictions[0, a] = _dot(X, i, coefs[a])
+    _residuals(loss, predictions, 0, intercepts, Y, i, targets, sample_weight[i], grad_intercepts, loss_sums)
+
+
 @njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
-def _residuals(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums):
+def _residuals(loss, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums):
     """Row ``i``'s weighted loss derivatives, in place of its ``predictions[q]``, for every model; their sums added.
 
-    The loss is chosen once for the row, so that the loop over the models
-    is compiled for that loss alone (and vectorised).
+    For a loss tuple of its own type (``_losses.loss_tuple``) the loop over
+    the models is that loss's arithmetic alone, without a branch (and
+    vectorised).
     """
-    if loss_code == SQUARED_ERROR:
-        _loss_terms(SQUARED_ERROR, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts,
-                    loss_sums)
-    elif loss_code == HUBER:
-        _loss_terms(HUBER, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums)
-    elif loss_code == ABSOLUTE_ERROR:
-        _loss_terms(ABSOLUTE_ERROR, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts,
-                    loss_sums)
-    elif loss_code == EPSILON_INSENSITIVE:
-        _loss_terms(EPSILON_INSENSITIVE, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts,
-                    loss_sums)
-    else:
-        _loss_terms(SQUARED_EPSILON_INSENSITIVE, epsilon, predictions, q, intercepts, Y, i, targets, weight,
-                    grad_intercepts, loss_sums)
-
-
-@njit(cache=True, nogil=True, fastmath=FASTMATH, inline="always")
-def _loss_terms(loss_code, epsilon, predictions, q, intercepts, Y, i, targets, weight, grad_intercepts, loss_sums):
     for a in range(predictions.shape[1]):
-        p = intercepts[a] + predictions[q, a]
-        r = weight * loss_derivative(loss_code, p, Y[i, targets[a]], epsilon)
-        row_loss = weight * loss_value(loss_code, p, Y[i, targets[a]], epsilon)
+        r, row_loss = _row_terms(loss, intercepts[a] + predictions[q, a], Y[i, targets[a]], weight)
         predictions[q, a] = r
         grad_intercepts[a] += r
         loss_sums[a] += row_loss

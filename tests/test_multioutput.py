@@ -17,7 +17,7 @@ from sklearn.metrics import r2_score
 
 from skgd import GDPolynomialRegressor, GDRegressor
 from skgd._kernels import minibatch_epoch_reference
-from skgd._losses import LOSS_CODES
+from skgd._losses import LOSS_CODES, loss_tuple
 from skgd._sparse import SparseRows
 from skgd._target_kernels import sparse_targets_minibatch_epoch, targets_minibatch_epoch
 from skgd._update_rules import RULE_CODES, new_state, rule_tuple
@@ -195,7 +195,8 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule, 
     n_features = X.shape[1]
     preconditioner = (X.mean(axis=0), 1.0 / X.var(axis=0), np.zeros((0, 0)), 1.0 / X.std(axis=0), np.zeros((0, 0)))
     rule_tuple_ = rule_tuple(RULE_CODES[rule], 0.9, 0.9, 0.999, 1e-8)
-    loss, penalty = (LOSS_CODES["huber"], 1.0), (0.001, 0.01)
+    # the loss of its own type, as the fits pass it (see TargetPasses): the kernel compiled for huber alone
+    loss, penalty = loss_tuple((LOSS_CODES["huber"], 1.0)), (0.001, 0.01)
     schedule, etas = (0, 0.0, 0.25, 0.01, 0.0), np.array([1e-3, 2e-3, 5e-4])
     targets = np.array([2, 0, 1])
     coefs, intercepts = rng.normal(size=(3, n_features)), rng.normal(size=3)
