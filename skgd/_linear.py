@@ -684,8 +684,9 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
             multi_output=True, reset=reset,
         )
-        # y given as strings is converted only now: check it again as numbers
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        # y given as strings is converted only now: check it again as numbers (C-ordered first: the columns
+        # of a wider array are copied once, and then read in memory order)
+        y = check_array(y, ensure_2d=False, dtype=np.float64, order="C", input_name="y")
         self._check_target_magnitude(float(np.max(np.abs(y))), y.shape[0])
         # read-only views, so that read-only input compiles nothing new (see _arrays)
         X, y = kernel_array(X), kernel_array(y)

@@ -8,6 +8,8 @@ whole batches at a time), :class:`CsrRows` (``_sparse``), :class:`DeviceRows`
 blocks: they hold their ``y`` and weights, and draw their own order).
 """
 
+import copy
+
 import numpy as np
 
 from . import _vectorised
@@ -101,8 +103,13 @@ class Rows:
         return batch_step(sums, self.n_samples, *args)
 
     def target(self, column):
-        """The rows of one target, column ``column`` of a 2-D ``y`` (contiguous), as a fit to it alone has them."""
-        return training_rows(self.X, kernel_array(self.y[:, column]), self.sample_weight, self.rows)
+        """The rows of one target, column ``column`` of a 2-D ``y`` (contiguous), as a fit to it alone has them.
+
+        The same ``X``, weights and ``indices`` (not built again for each target).
+        """
+        rows = copy.copy(self)
+        rows.y = kernel_array(self.y[:, column])
+        return rows
 
     # A 2-D y: the passes of several models, model ``a`` on column ``targets[a]``, with the k-target kernels of
     # the kind of rows (``target_kernels``, see ``_target_kernels``) over its ``parts``.
