@@ -67,7 +67,7 @@ import numpy as np
 from ._arrays import float64_coef, kernel_array
 from ._features import RAW_FEATURES
 from ._kernels import linear_predictions, minibatch_epoch
-from ._losses import LOSS_CODES
+from ._losses import loss_tuple
 from ._preconditioning import Moments
 from ._rows import ArrayRows, Rows, training_rows, weighted_median
 from ._targets import target_predictions
@@ -526,7 +526,7 @@ class HeldOut:
             total, weighted = np.sum(self.blocks.each_block(_weighted_sums, design=False), axis=0)
             self.total = float(np.sum(self.blocks.each_block(_squares_about, weighted / total, design=False)))
         error = 2.0 * float(self.blocks.loss_sums(coef[None, :], np.array([float(intercept)]),
-                                                  (LOSS_CODES["squared_error"], 0.0))[0])
+                                                  loss_tuple("squared_error", 0.0))[0])
         return 1.0 - error / self.total if self.total > 0 else 0.0
 
 

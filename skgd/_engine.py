@@ -66,7 +66,7 @@ ROUNDING = 1e-12
 class Settings:
     """What the loop needs to know about the problem and the solver."""
 
-    loss: tuple
+    loss: tuple  # ``_losses.loss_tuple``: of the loss's own type
     penalty: tuple
     fit_intercept: bool
     batch_size: int

@@ -51,7 +51,7 @@ from numba import njit, types
 from numba.extending import overload
 
 from ._codes import static_code
-from ._losses import loss_terms, loss_tuple, loss_value, loss_values
+from ._losses import loss_terms, loss_value, loss_values
 from ._penalties import penalty_derivative, soft_threshold
 from ._parallel import run_over_blocks
 from ._prefetch import PREFETCH_DISTANCE, prefetch_row
@@ -110,6 +110,8 @@ def minibatch_epoch(
     fit_intercept : bool
         Whether the intercept is updated.
     loss : tuple ``(code, epsilon)``
+        Best a tuple of :func:`_losses.loss_tuple`, of the loss's own type,
+        for which the kernel compiles that loss alone.
     penalty : tuple ``(l1_strength, l2_strength)``
     schedule : tuple ``(code, eta0, power_t, alpha, t0)``
     preconditioner : tuple of ndarray
@@ -138,7 +140,6 @@ def minibatch_epoch(
     t, rule_count : int
         Updates made after the epoch.
     """
-    loss = loss_tuple(loss)  # of the loss's own type: the kernel is compiled for this loss alone
     # Omitted, not None, without a path: the kernel is compiled without its writes; likewise without
     # prefetching, for data that the caches hold.
     record = () if path is None else (path,)
@@ -311,7 +312,6 @@ def batch_sums(X, y, sample_weight, rows, coef, intercept, loss, shift):
     """
     n_blocks = -(-rows.shape[0] // BLOCK_ROWS)
     sums = np.empty((n_blocks, X.shape[1] + 2))
-    loss = loss_tuple(loss)
 
     def sum_blocks(first, last):
         # scratch for each thread, made here: allocating in the kernel would compile NumPy's allocation

@@ -27,7 +27,7 @@ from ._dask import score as dask_score
 from ._dask import validate_training_data as dask_training_data
 from ._engine import Settings, TrainingState, Validation, restore_best
 from ._features import RAW_FEATURES, RotatedFeatures
-from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_value
+from ._losses import CURVATURE, LOSS_CODES, ROBUST, loss_tuple, loss_value
 from ._parallel import one_blas_thread
 from ._penalties import penalty_strengths
 from ._preconditioning import Preconditioner
@@ -748,12 +748,11 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         return min(self.batch_size, n_samples)
 
     def _settings(self, n_samples, X=None):
-        loss_code = LOSS_CODES[self.loss]
         schedule_code = SCHEDULE_CODES[self.learning_rate]
-        t0 = optimal_t0(self.alpha, loss_code, self.epsilon) if self.learning_rate == "optimal" else 0.0
+        t0 = optimal_t0(self.alpha, LOSS_CODES[self.loss], self.epsilon) if self.learning_rate == "optimal" else 0.0
         batch_size = self._batch_size(n_samples, X)
         return Settings(
-            loss=(loss_code, float(self.epsilon)),
+            loss=loss_tuple(self.loss, self.epsilon),  # of its own type: the kernels compile this loss alone
             penalty=penalty_strengths(self.penalty, float(self.alpha), self.l1_ratio),
             fit_intercept=self.fit_intercept,
             batch_size=batch_size,

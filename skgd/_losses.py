@@ -62,9 +62,9 @@ _LOSS_TUPLES = coded_classes(
  SquaredEpsilonInsensitiveLoss) = _LOSS_TUPLES
 
 
-def loss_tuple(loss):
-    """The loss ``(code, epsilon)`` as a tuple of the loss's own type, which the kernels compile for alone."""
-    return coded(_LOSS_TUPLES, (loss[0], float(loss[1])))
+def loss_tuple(name, epsilon):
+    """The loss ``name`` as ``(code, epsilon)``, a tuple of the loss's own type, which the kernels compile for alone."""
+    return coded(_LOSS_TUPLES, (LOSS_CODES[name], float(epsilon)))
 
 
 @njit(cache=True, inline="always")

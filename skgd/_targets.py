@@ -15,7 +15,6 @@ use.
 
 import time
 from dataclasses import replace
-from functools import cached_property
 
 import numpy as np
 from sklearn.utils.validation import check_array
@@ -23,7 +22,6 @@ from sklearn.utils.validation import check_array
 from ._array_api import on_host
 from ._arrays import float64_coef
 from ._engine import Passes, Path, _current_step, drive, epoch_line, epochs, print_events, run_epochs
-from ._losses import loss_tuple
 from ._rows import training_rows
 
 
@@ -135,14 +133,8 @@ class TargetPasses(Passes):
     rows object makes (``_rows``: ``target_sums``, ``target_loss_sums``,
     ``target_epoch``) with the k-target kernels (``_target_kernels``) over
     its parts: an array, a lazy design a chunk at a time, CSR rows, or
-    blocks where they live (``_dask``). The kernels get the loss as a tuple
-    of its own type (``_losses.loss_tuple``), so that each compiles that
-    loss alone.
+    blocks where they live (``_dask``).
     """
-
-    @cached_property
-    def loss(self):
-        return loss_tuple(self.settings.loss)
 
     def serve(self, kind, requests):
         targets = np.fromiter(requests, dtype=np.int64, count=len(requests))
@@ -153,13 +145,13 @@ class TargetPasses(Passes):
             coefs = np.array([request[1] for request in requests.values()])
             intercepts = np.array([request[2] for request in requests.values()])
             shift = next(iter(requests.values()))[3]  # X's, the same for every target
-            sums = self.rows.target_sums(coefs, intercepts, targets, self.loss, shift)
+            sums = self.rows.target_sums(coefs, intercepts, targets, self.settings.loss, shift)
             return {index: np.ascontiguousarray(sums[:, a]) for a, index in enumerate(requests)}
         counts = [len(request[1]) for request in requests.values()]
         sums = self.rows.target_loss_sums(
             np.array([coef for request in requests.values() for coef in request[1]], dtype=np.float64),
             np.array([intercept for request in requests.values() for intercept in request[2]], dtype=np.float64),
-            np.repeat(targets, counts), self.loss,
+            np.repeat(targets, counts), self.settings.loss,
         )
         return dict(zip(requests, np.split(sums, np.cumsum(counts)[:-1])))
 
@@ -172,7 +164,7 @@ class TargetPasses(Passes):
         precond = states[0].preconditioner.arrays()
         t, rule_count = states[0].t, states[0].rule_count
         if self.full_batch:  # one pass for all targets (in memory order), then each target's update
-            sums = self.rows.target_sums(coefs, intercepts, targets, self.loss, precond[0])
+            sums = self.rows.target_sums(coefs, intercepts, targets, self.settings.loss, precond[0])
             return [self.rows.step(sums[:, a], coef, state, settings, schedule, average_from, updates)
                     for a, (_, state, coef, schedule, average_from, updates) in enumerate(requests)]
         etas = np.array([request[3][1] for request in requests])
@@ -182,7 +174,7 @@ class TargetPasses(Passes):
         paths = np.empty((self.rows.n_updates(self.batch_size) if recording else 0, len(requests),
                           coefs.shape[1] + 1))
         loss_sums, t, rule_count = self.rows.target_epoch(
-            order, self.batch_size, coefs, intercepts, targets, settings.fit_intercept, self.loss,
+            order, self.batch_size, coefs, intercepts, targets, settings.fit_intercept, settings.loss,
             settings.penalty, schedule, etas, precond, t, settings.rule, rule_states, rule_count, average_froms,
             paths=paths,
         )

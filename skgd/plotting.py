@@ -15,7 +15,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._arrays import kernel_array
 from ._kernels import loss_sums
-from ._losses import LOSS_CODES
+from ._losses import loss_tuple
 from ._penalties import penalty_strengths, penalty_value
 
 __all__ = ["DescentPathDisplay", "LossCurveDisplay"]
@@ -438,7 +438,7 @@ def objective_at(estimator, X, y, sample_weight, indices, points):
     """
     features = estimator._state.features
     design = features.unstandardised().design(X)
-    loss = (LOSS_CODES[estimator.loss], float(estimator.epsilon))
+    loss = loss_tuple(estimator.loss, estimator.epsilon)
     strengths = penalty_strengths(estimator.penalty, float(estimator.alpha), estimator.l1_ratio)
     # float64 whatever the dtype of coef_, as the fit's kernels were compiled for
     thetas = np.tile(np.append(estimator.coef_, estimator.intercept_).astype(np.float64), (points.shape[0], 1))

@@ -5,7 +5,7 @@ import pytest
 
 from skgd import _kernels, _parallel
 from skgd._kernels import BLOCK_ROWS, minibatch_epoch, minibatch_epoch_reference
-from skgd._losses import LOSS_CODES
+from skgd._losses import loss_tuple
 from skgd._preconditioning import MAX_FULL_FEATURES, Preconditioner
 from skgd._schedules import CONSTANT, INVSCALING, OPTIMAL
 from skgd._update_rules import PLAIN, RULE_CODES, new_state
@@ -91,7 +91,7 @@ def test_kernel_matches_reference(loss, batch_size, penalty, schedule, precond_k
     X, y, weights, order, coef = _data(dtype)
     precond = _preconditioner(precond_kind, X, weights)
     kernel, coef_k, reference, coef_r = _run_both(
-        X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES[loss], 0.2),
+        X, y, weights, order, batch_size, coef, 0.7, True, loss_tuple(loss, 0.2),
         PENALTIES[penalty], SCHEDULES[schedule], precond,
     )
     _assert_agree(kernel, coef_k, reference, coef_r, coef)
@@ -109,7 +109,7 @@ def test_prefetching_changes_no_value(batch_size, precond_kind, kernel, monkeypa
     for min_bytes in (X.nbytes + 1, X.nbytes):  # without, then with prefetches
         monkeypatch.setattr(_kernels, "PREFETCH_MIN_BYTES", min_bytes)
         kernel_run, coef_k, reference, coef_r = _run_both(
-            X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES["huber"], 0.2),
+            X, y, weights, order, batch_size, coef, 0.7, True, loss_tuple("huber", 0.2),
             PENALTIES["elasticnet"], SCHEDULES["optimal"], precond,
         )
         _assert_agree(kernel_run, coef_k, reference, coef_r, coef)
@@ -127,7 +127,7 @@ def test_kernel_matches_reference_without_intercept(loss, precond_kind):
     precond = _preconditioner(precond_kind, X, weights, fit_intercept=False)
     assert not precond.shift.any()
     kernel, coef_k, reference, coef_r = _run_both(
-        X, y, weights, order, 4, coef, 0.7, False, (LOSS_CODES[loss], 0.2),
+        X, y, weights, order, 4, coef, 0.7, False, loss_tuple(loss, 0.2),
         PENALTIES["l2"], SCHEDULES["constant"], precond,
     )
     _assert_agree(kernel, coef_k, reference, coef_r, coef)
@@ -148,7 +148,7 @@ def test_kernel_matches_reference_with_wide_diagonal_preconditioner(loss):
     order = rng.permutation(30).astype(np.int64)
     coef = np.zeros(n_features)
     kernel, coef_k, reference, coef_r = _run_both(
-        X, y, weights, order, 7, coef, 0.0, True, (LOSS_CODES[loss], 0.5),
+        X, y, weights, order, 7, coef, 0.0, True, loss_tuple(loss, 0.5),
         PENALTIES["elasticnet"], SCHEDULES["invscaling"], precond,
     )
     _assert_agree(kernel, coef_k, reference, coef_r, coef)
@@ -159,7 +159,7 @@ def test_kernel_loss_sum_is_weighted_loss_before_update_for_full_batch():
     precond = Preconditioner.identity(X.shape[1])
     coef_k = coef.copy()
     loss_sum, _, t, _ = minibatch_epoch(
-        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
+        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, loss_tuple("squared_error", 0.1),
         (0.0, 0.0), SCHEDULES["constant"], precond.arrays(), *_rule_args(X.shape[1]),
     )
     assert t == 1
@@ -174,7 +174,7 @@ def test_kernel_identity_step_is_gradient_step():
     coef_k = coef.copy()
     eta = SCHEDULES["constant"][1]
     _, intercept, _, _ = minibatch_epoch(
-        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, (LOSS_CODES["squared_error"], 0.1),
+        X, y, weights, order, N_SAMPLES, coef_k, 0.7, True, loss_tuple("squared_error", 0.1),
         (0.0, 0.1), SCHEDULES["constant"], precond.arrays(), *_rule_args(X.shape[1]),
     )
     r = weights * (X @ coef + 0.7 - y)
@@ -190,7 +190,7 @@ def test_kernel_matches_reference_with_narrow_batch_diagonal_preconditioner(loss
     assert precond.scale_full.shape == (0, 0)
     for batch_size in (1, 2):
         kernel, coef_k, reference, coef_r = _run_both(
-            X, y, weights, order, batch_size, coef, 0.3, True, (LOSS_CODES[loss], 0.2),
+            X, y, weights, order, batch_size, coef, 0.3, True, loss_tuple(loss, 0.2),
             PENALTIES["elasticnet"], SCHEDULES["constant"], precond,
         )
         _assert_agree(kernel, coef_k, reference, coef_r, coef)
@@ -226,7 +226,7 @@ def test_batch_kernel_matches_reference(loss, penalty, precond_kind, dtype):
     X, y, weights, _, coef = _data(dtype)
     precond = _preconditioner(precond_kind, X, weights)
     rows = np.arange(N_SAMPLES)
-    args = (0.7, True, (LOSS_CODES[loss], 0.2), PENALTIES[penalty], SCHEDULES["invscaling"],
+    args = (0.7, True, loss_tuple(loss, 0.2), PENALTIES[penalty], SCHEDULES["invscaling"],
             precond.arrays(), *_rule_args(X.shape[1], t=5))
     coef_kernel, coef_reference = coef.copy(), coef.copy()
     kernel = batch_epoch(X, y, weights, rows, coef_kernel, *args)
@@ -240,7 +240,7 @@ def test_batch_kernel_uses_only_the_given_rows():
     X, y, weights, _, coef = _data(np.float64, seed=7)
     rows = np.array([0, 2, 3, 5, 8, 9, 13, 20, 22])
     precond = Preconditioner.identity(X.shape[1])
-    args = (0.1, True, (LOSS_CODES["huber"], 0.5), PENALTIES["l2"], SCHEDULES["constant"],
+    args = (0.1, True, loss_tuple("huber", 0.5), PENALTIES["l2"], SCHEDULES["constant"],
             precond.arrays(), *_rule_args(X.shape[1]))
     coef_subset, coef_copy = coef.copy(), coef.copy()
     on_subset = batch_epoch(X, y, weights, rows, coef_subset, *args)
@@ -261,7 +261,7 @@ def test_batch_kernel_result_does_not_depend_on_the_number_of_threads(monkeypatc
     for threads in (1, 2, 3):
         monkeypatch.setattr(_parallel, "n_threads", lambda threads=threads: threads)
         coef = np.zeros(6)
-        out = batch_epoch(X, y, weights, np.arange(n_samples), coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
+        out = batch_epoch(X, y, weights, np.arange(n_samples), coef, 0.0, True, loss_tuple("squared_error", 0.1),
                           PENALTIES["l2"], SCHEDULES["constant"], precond.arrays(), *_rule_args(6))
         results.append((out, coef))
     for out, coef in results[1:]:
@@ -280,7 +280,7 @@ def test_sgd_weight_scale_is_folded_before_it_underflows(eta0):
     precond = Preconditioner.identity(2)
     schedule = (SCHEDULES["constant"][0], eta0, 0.25, 0.1, 0.0)
     kernel, coef_k, reference, coef_r = _run_both(
-        X, y, weights, order, 1, coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
+        X, y, weights, order, 1, coef, 0.0, True, loss_tuple("squared_error", 0.1),
         (0.0, 1.9), schedule, precond,
     )
     _assert_agree(kernel, coef_k, reference, coef_r, coef)
@@ -296,7 +296,7 @@ def test_kernel_matches_reference_for_every_update_rule(rule, batch_size, precon
     X, y, weights, order, coef = _data(dtype, seed=10)
     precond = _preconditioner(precond_kind, X, weights)
     kernel, coef_k, reference, coef_r = _run_both(
-        X, y, weights, order, batch_size, coef, 0.7, True, (LOSS_CODES["huber"], 0.5),
+        X, y, weights, order, batch_size, coef, 0.7, True, loss_tuple("huber", 0.5),
         PENALTIES["elasticnet"], SCHEDULES["invscaling"], precond,
         rule=(RULE_CODES[rule], 0.8, 0.85, 0.99, 1e-8), average_from=average_from, epochs=3,
     )
@@ -319,7 +319,7 @@ def test_batch_kernel_matches_reference_for_every_update_rule(rule, precond_kind
         coef_run, out = coef.copy(), (0.0, 0.7, t, count)
         for _ in range(4):
             size = () if epoch is batch_epoch else (N_SAMPLES,)
-            out = epoch(X, y, weights, rows, *size, coef_run, out[1], True, (LOSS_CODES["squared_error"], 0.2),
+            out = epoch(X, y, weights, rows, *size, coef_run, out[1], True, loss_tuple("squared_error", 0.2),
                         PENALTIES["l2"], SCHEDULES["constant"], precond.arrays(), out[2], rule_tuple,
                         state, out[3], average_from)
         results += [(*out, state), coef_run]

@@ -196,7 +196,7 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule, 
     preconditioner = (X.mean(axis=0), 1.0 / X.var(axis=0), np.zeros((0, 0)), 1.0 / X.std(axis=0), np.zeros((0, 0)))
     rule_tuple_ = rule_tuple(RULE_CODES[rule], 0.9, 0.9, 0.999, 1e-8)
     # the loss of its own type, as the fits pass it (see TargetPasses): the kernel compiled for huber alone
-    loss, penalty = loss_tuple((LOSS_CODES["huber"], 1.0)), (0.001, 0.01)
+    loss, penalty = loss_tuple("huber", 1.0), (0.001, 0.01)
     schedule, etas = (0, 0.0, 0.25, 0.01, 0.0), np.array([1e-3, 2e-3, 5e-4])
     targets = np.array([2, 0, 1])
     coefs, intercepts = rng.normal(size=(3, n_features)), rng.normal(size=3)

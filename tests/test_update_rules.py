@@ -18,7 +18,7 @@ from skgd import GDRegressor
 from skgd._codes import static_code
 from skgd._engine import Settings, run_epochs
 from skgd._kernels import minibatch_epoch, minibatch_epoch_reference
-from skgd._losses import LOSS_CODES
+from skgd._losses import loss_tuple
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
 from skgd._update_rules import FIRST, RULE_CODES, adam_corrections, new_state, rule_tuple, rule_update
@@ -76,7 +76,7 @@ def _one_update(epoch, X, y, rows, coef, carried, rule_state, rule):
     if epoch is not batch_epoch:
         head += (len(rows),)
     _, intercept, t, count = epoch(
-        *head, coef, intercept, True, (LOSS_CODES["squared_error"], 0.0), (0.0, 0.0), schedule,
+        *head, coef, intercept, True, loss_tuple("squared_error", 0.0), (0.0, 0.0), schedule,
         Preconditioner.identity(n_features).arrays(), t, rule, rule_state, count, 0,
     )
     return intercept, t, count
