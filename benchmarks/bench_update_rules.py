@@ -32,7 +32,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from skgd import GDRegressor
 from skgd._kernels import minibatch_epoch
-from skgd._losses import LOSS_CODES
+from skgd._losses import loss_tuple
 from skgd._preconditioning import Preconditioner
 from skgd._schedules import CONSTANT
 from skgd._update_rules import RULE_CODES, new_state
@@ -109,7 +109,7 @@ def table_epochs(kappa, max_epochs):
 def epoch_seconds(X, y, order, rule, rule_state, coef):
     start = time.perf_counter()
     minibatch_epoch(
-        X, y, np.ones(len(y)), order, 1, coef, 0.0, True, (LOSS_CODES["squared_error"], 0.1),
+        X, y, np.ones(len(y)), order, 1, coef, 0.0, True, loss_tuple("squared_error", 0.1),
         (0.0, 1e-4), (CONSTANT, 1e-4, 0.25, 1e-4, 0.0), Preconditioner.identity(X.shape[1]).arrays(),
         0, rule, rule_state, 0, 0,
     )
