@@ -39,6 +39,31 @@ def kernel_array(array):
     return view
 
 
+def index_array(array):
+    """The index array of a CSR matrix (``indices`` or ``indptr``) as unsigned integers of its width, read-only.
+
+    A view: nothing is copied. CSR indices are never negative, and numba
+    indexes with an unsigned integer as it is, where a signed one is first
+    checked for a negative value to count from the end (``x[-1]``): that
+    check, on each non-zero, kept the sparse kernels' loops from loading a
+    row's values as vectors, and took about a third of a mini-batch epoch's
+    kernel time on text-like data (``benchmarks/README.md``). The values,
+    and so the results, are the same, bit for bit.
+
+    Parameters
+    ----------
+    array : ndarray of int32 or int64
+        ``indices`` or ``indptr`` of a validated CSR matrix.
+
+    Returns
+    -------
+    view : ndarray of uint32 or uint64
+    """
+    view = np.ascontiguousarray(array).view(np.dtype(f"u{array.dtype.itemsize}"))
+    view.flags.writeable = False
+    return view
+
+
 def float64_coef(coef):
     """A published ``coef_`` (float32, a sparse row after ``sparsify``, or on a device) as a new float64 vector."""
     if is_device_array(coef):

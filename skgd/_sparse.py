@@ -39,7 +39,7 @@ import scipy.sparse as sp
 from numba import njit
 from scipy.sparse.linalg import LinearOperator, eigsh
 
-from ._arrays import kernel_array
+from ._arrays import index_array, kernel_array
 from ._kernels import (
     ERROR_MODEL, FASTMATH, MIN_WEIGHT_SCALE, PARALLEL_MIN_VALUES, _apply_step, _average, _corrections, _is_identity,
     _row_terms, blockwise_loss_sums,
@@ -92,7 +92,8 @@ class SparseRows:
     X : scipy.sparse CSR matrix or array
     shape : tuple of int
     arrays : tuple of ndarray
-        ``(data, indices, indptr)``, as read-only views (see ``_arrays``).
+        ``(data, indices, indptr)``, as read-only views (see ``_arrays``), the
+        indices as unsigned integers (``_arrays.index_array``).
     """
 
     def __init__(self, X):
@@ -101,7 +102,7 @@ class SparseRows:
             X.sum_duplicates()
         self.X = X
         self.shape = X.shape
-        self.arrays = (kernel_array(X.data), kernel_array(X.indices), kernel_array(X.indptr))
+        self.arrays = (kernel_array(X.data), index_array(X.indices), index_array(X.indptr))
 
     def __getitem__(self, rows):
         """Rows ``rows`` (indices or a slice) as a new :class:`SparseRows` (all rows: this one, no copy)."""

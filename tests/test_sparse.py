@@ -149,7 +149,34 @@ def test_x_is_not_densified_or_copied():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X_sparse, y)
-    assert np.shares_memory(model._state.features.design(X_sparse).arrays[0], X_sparse.data)
+    data, indices, indptr = model._state.features.design(X_sparse).arrays
+    assert np.shares_memory(data, X_sparse.data)
+    # the indices as unsigned views (see _arrays.index_array), not copies
+    for view, array in ((indices, X_sparse.indices), (indptr, X_sparse.indptr)):
+        assert np.shares_memory(view, array) and view.dtype.kind == "u" and not view.flags.writeable
+        np.testing.assert_array_equal(view, array)
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("learning_rate, penalty", [("invscaling", "l2"), ("invscaling", "elasticnet"),
+                                                    ("auto", "l2")])
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_int64_indices_give_the_model_of_int32_indices(solver, learning_rate, penalty, n_targets):
+    """CSR with int64 indices (as SciPy makes for more than 2**31 non-zeros) read as uint64: the same model, bit for bit."""
+    X, y = _data(60, 8, density=0.3)
+    y = y if n_targets == 1 else np.column_stack([y, -2.0 * y])
+    X32 = sp.csr_matrix(X)
+    X64 = X32.copy()  # (the constructor would take int32 indices again)
+    X64.indices, X64.indptr = X32.indices.astype(np.int64), X32.indptr.astype(np.int64)
+    assert X32.indices.dtype == np.int32 and X64.indices.dtype == np.int64
+    params = dict(solver=solver, learning_rate=learning_rate, penalty=penalty, alpha=0.01, batch_size=7,
+                  max_iter=4, tol=None, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        narrow, wide = GDRegressor(**params).fit(X32, y), GDRegressor(**params).fit(X64, y)
+    np.testing.assert_array_equal(wide.coef_, narrow.coef_)
+    np.testing.assert_array_equal(wide.intercept_, narrow.intercept_)
+    np.testing.assert_array_equal(wide.predict(X64), narrow.predict(X32))
 
 
 @pytest.mark.parametrize("penalty", ["l1", "elasticnet"])
