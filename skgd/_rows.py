@@ -9,6 +9,7 @@ blocks: they hold their ``y`` and weights, and draw their own order).
 """
 
 import copy
+from functools import cached_property
 
 import numpy as np
 
@@ -51,7 +52,8 @@ class Rows:
     ----------
     n_samples : int
     indices : ndarray of int64
-        The training rows in memory order (the kernels' ``rows``).
+        The training rows in memory order (the kernels' ``rows``), built
+        when first asked for.
     one_pass : bool
         Whether a full batch is one ``gradient_sums`` and one :meth:`step` (not lazily).
     """
@@ -61,7 +63,11 @@ class Rows:
     def __init__(self, X, y, sample_weight, rows=None):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
         self.n_samples = X.shape[0] if rows is None else rows.shape[0]
-        self.indices = np.arange(self.n_samples) if rows is None else rows
+
+    @cached_property
+    def indices(self):
+        """The training rows in memory order, built when a pass first asks for them (a shuffled epoch does not)."""
+        return np.arange(self.n_samples) if self.rows is None else self.rows
 
     def order(self, rng, shuffle):
         """The rows of the next epoch: in memory order, or in a new random order drawn from ``rng``."""
@@ -108,7 +114,7 @@ class Rows:
         The same ``X``, weights and ``indices`` (not built again for each target).
         """
         rows = copy.copy(self)
-        rows.y = kernel_array(self.y[:, column])
+        rows.y, rows.indices = kernel_array(self.y[:, column]), self.indices
         return rows
 
     # A 2-D y: the passes of several models, model ``a`` on column ``targets[a]``, with the k-target kernels of

@@ -18,6 +18,7 @@ from sklearn.metrics import r2_score
 from skgd import GDPolynomialRegressor, GDRegressor
 from skgd._kernels import minibatch_epoch_reference
 from skgd._losses import LOSS_CODES, loss_tuple
+from skgd._rows import training_rows
 from skgd._sparse import SparseRows
 from skgd._target_kernels import sparse_targets_minibatch_epoch, targets_minibatch_epoch
 from skgd._update_rules import RULE_CODES, new_state, rule_tuple
@@ -337,3 +338,16 @@ def test_a_pickled_multi_output_model_predicts_and_continues_alike():
     copy = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(copy.predict(X), model.predict(X))
     np.testing.assert_array_equal(copy.partial_fit(X, Y).coef_, model.partial_fit(X, Y).coef_)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_each_targets_rows_share_the_row_indices(sparse):
+    """The indices of all rows are built once, when first asked for, and shared by every target's rows."""
+    X, Y = np.arange(20.0).reshape(10, 2), np.ones((10, 3))
+    rows = training_rows(SparseRows(sp.csr_matrix(X)) if sparse else X, Y, np.ones(10))
+    assert "indices" not in vars(rows)  # not built for a shuffled epoch, which does not read it
+    targets = [rows.target(column) for column in range(3)]
+    assert all(target.indices is rows.indices for target in targets)
+    np.testing.assert_array_equal(rows.indices, np.arange(10))
+    subset = training_rows(X, Y, np.ones(10), rows=np.array([1, 4, 7]))
+    assert subset.target(2).indices is subset.rows
