@@ -34,14 +34,18 @@ rows object (see ``_rows``) the engine asks for what a solver needs:
   computed blockwise (:class:`HeldOut`).
 
 With a ``distributed.Client`` in scope and the blocks persisted on it, a
-pass over every block is one task per worker thread (``Client.submit`` on
-the futures of its share of the blocks the worker holds), which runs its
-blocks one after the other and sends their results back together: no
-graph is built, and one message per worker thread comes back per pass.
-The blocks are first balanced over the workers, in proportion to their
-threads (a worker holding more than its share hands its last blocks on,
-once, see :func:`balanced`), so that a pass takes the time of one share,
-wherever the scheduler had put the blocks. Otherwise (the threaded
+pass over every block is one call per worker to a ``distributed`` actor
+(:class:`Share`) that holds the blocks the worker runs: each of the
+worker's threads runs its share of them, one block after the other, and
+the results of the worker come back together. No task and no graph is
+made per pass: a call is one request from the client to the worker and
+back (1 to 2 ms on a ``LocalCluster``), where a task's messages wait on
+the client's, the scheduler's and the worker's batched streams (10 to
+18 ms for a pass of two tasks). The blocks are first balanced over the
+workers, in proportion to their threads (a worker holding more than its
+share hands its last blocks on, once, see :func:`balanced`), so that a
+pass takes the time of one share, wherever the scheduler had put the
+blocks. Otherwise (the threaded
 scheduler, or blocks computed again at every pass) a pass is one
 ``dask.delayed`` task per block, computed by ``dask.compute``, which the
 ``distributed.Client`` in scope runs where each block is.
@@ -306,10 +310,10 @@ class Blocks(Rows):
         Without ``design``, ``task(y, w, *args)`` on the rows kept of ``y``
         and the weights alone (``X`` is then not even computed).
 
-        With a ``distributed.Client`` and persisted blocks, one task per
-        thread of each worker runs its share of the blocks the worker holds
-        (see :func:`_placement`) and sends their results back together;
-        otherwise one ``dask.delayed`` task per block.
+        With a ``distributed.Client`` and persisted blocks, one call to
+        each worker's :class:`Share` (see :func:`_placement`), whose threads
+        run their shares of its blocks, the results of the worker sent back
+        together; otherwise one ``dask.delayed`` task per block.
         """
         features = self.features if design else None
         if self.placement is None:
@@ -320,17 +324,14 @@ class Blocks(Rows):
                                         *(part if design else (None, *part[1:])), choice, args)
                 for part, choice in zip(self.blocks, self.selection)
             ]))
-        client, tasks, futures = self.placement
-        submitted = [
-            client.submit(_on_blocks, task, features, self.column,
-                          [(*(futures[b] if design else (None, *futures[b][1:])), self.selection[b]) for b in blocks],
-                          args, workers=None if worker is None else [worker], allow_other_workers=True, pure=False)
-            for worker, blocks in tasks
-        ]
+        calls = [(shares, actor.run(task, features, self.column, {b: self.selection[b] for share in shares
+                                                                      for b in share}, args, design))
+                 for _, shares, actor, _ in self.placement]
         results = [None] * len(self.blocks)
-        for (_, blocks), values in zip(tasks, client.gather(submitted)):
-            for b, value in zip(blocks, values):
-                results[b] = value
+        for shares, call in calls:
+            for share, values in zip(shares, call.result()):
+                for b, value in zip(share, values):
+                    results[b] = value
         return results
 
     def target_scale(self):
@@ -587,20 +588,23 @@ def _kept_count(choice, length):
 
 
 def _placement(*arrays):
-    """Where the passes over persisted blocks run, for :meth:`Blocks.each_block`: the client, the tasks and the futures.
+    """Where the passes over persisted blocks run, for :meth:`Blocks.each_block`: one :class:`Share` per worker.
 
-    The tasks are ``(worker, blocks)``: one per thread of each worker, over
-    an equal share of the blocks the worker holds (in block order). A worker
-    that holds more than its share of the rows (in proportion to its
-    threads, within half a block) has its last blocks moved, once, to the
-    workers with the most room (:func:`balanced`): a pass then takes the
-    time of the slowest worker's share, not of the most loaded worker's
-    blocks. The blocks of ``y`` and of the weights follow their block of
-    ``X`` (the scheduler may have put them elsewhere), so that a pass
-    fetches nothing. A moved part is a new future, held by this placement:
-    the originals stay where they are (the caller's persisted array may
-    hold them), so that moved parts take memory twice while the fit runs.
-    The ``futures`` are those of each block's parts, moved or not.
+    Returns ``(worker, shares, actor, future)`` for each worker that runs passes:
+    ``shares`` are lists of blocks (in block order), one per thread of the
+    worker, each an equal share of the blocks it runs; ``actor`` is a
+    :class:`Share` on that worker, holding the parts (``X``, ``y``, the
+    weights) of those blocks. A worker runs the blocks it holds, unless it
+    holds more than its share of the rows (in proportion to its threads,
+    within half a block): its last blocks then go to the workers with the
+    most room (:func:`balanced`), so that a pass takes the time of one
+    share, not of the most loaded worker's blocks. The parts of a block are
+    brought to its worker once, when the actor starts (the scheduler may
+    have put the blocks of ``y`` and of the weights elsewhere than their
+    block of ``X``): a pass fetches nothing. The actor keeps them while the
+    fit runs (a part brought from elsewhere then takes memory twice), the
+    originals staying where they are (the caller's persisted arrays may
+    hold them); ``future`` is the actor's, which keeps it while held.
 
     None without a ``distributed.Client`` or with blocks not persisted on it.
     """
@@ -608,31 +612,64 @@ def _placement(*arrays):
     if client is None:
         return None
     from dask.core import flatten
-    from distributed import Future, wait
+    from distributed import Actor, Future, wait
 
     graphs = [dict(array.__dask_graph__()) for array in arrays]
     futures = [[graph.get(key) for key in flatten(array.__dask_keys__())] for array, graph in zip(arrays, graphs)]
     if not all(isinstance(future, Future) for blocks in futures for future in blocks):
         return None
     wait(futures)
-    holders = client.who_has([future for blocks in futures for future in blocks])
-    held_by = [[(list(holders.get(future.key) or []) or [None])[0] for future in blocks] for blocks in futures]
+    holders = client.who_has(futures[0])
+    held_by = [(list(holders.get(future.key) or []) or [None])[0] for future in futures[0]]
     threads = client.nthreads()
-    runs_on = balanced(held_by[0], arrays[0].chunks[0], threads)
-    blocks = [
-        # a part held elsewhere: the same block, as a future held by ``worker`` (one key per block: moved once)
-        tuple(future if holder in (worker, None) else
-              client.submit(_same, future, workers=[worker], allow_other_workers=False)
-              for future, holder in zip(parts, holders_of_parts))
-        for worker, parts, holders_of_parts in zip(runs_on, zip(*futures), zip(*held_by))
-    ]
     on_worker = {}
-    for b, worker in enumerate(runs_on):
+    for b, worker in enumerate(balanced(held_by, arrays[0].chunks[0], threads)):
         on_worker.setdefault(worker, []).append(b)
-    tasks = [(worker, [int(b) for b in share])
-             for worker, held in on_worker.items()
-             for share in np.array_split(held, min(len(held), threads.get(worker, 1)))]
-    return client, tasks, blocks
+    parts = list(zip(*futures))
+    shares = [[[int(b) for b in share] for share in np.array_split(held, min(len(held), threads.get(worker, 1)))]
+              for worker, held in on_worker.items()]
+    actors = [client.submit(Share, {b: parts[b] for b in held}, worker_shares, actor=True, pure=False,
+                            workers=None if worker is None else [worker], allow_other_workers=worker is None)
+              for (worker, held), worker_shares in zip(on_worker.items(), shares)]
+    wait(actors)
+    runs_on = client.who_has(actors)
+    # the handles made here, where the client is the one in scope (not where the loop thread unpickles them)
+    return [(worker, worker_shares, Actor(Share, list(runs_on[actor.key])[0], actor.key), actor)
+            for worker, worker_shares, actor in zip(on_worker, shares, actors)]
+
+
+class Share:
+    """The passes of one worker over the blocks it runs: a ``distributed`` actor (see :func:`_placement`).
+
+    An actor's calls go from the client to its worker and back as one
+    request (through the scheduler, which forwards it, or straight to the
+    worker for a client made with ``direct_to_workers=True``), not as tasks:
+    a task is a message that the client, the scheduler and the worker each
+    send on in batches (the client's every 10 ms), so that a pass of a few
+    tasks took 10 to 18 ms more than its arithmetic on a ``LocalCluster``;
+    a call takes 1 to 2 ms.
+
+    ``parts`` maps each block to its ``(X, y, weights)`` blocks (computed,
+    on this worker); ``shares`` are lists of blocks, one per thread of the
+    worker, run in parallel (the kernels release the GIL).
+    """
+
+    def __init__(self, parts, shares):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.parts, self.shares = parts, shares
+        # threads of its own (the actor's calls run on one thread of the worker): not a pool the kernels use
+        self.threads = ThreadPoolExecutor(len(shares), thread_name_prefix="skgd-share") if len(shares) > 1 else None
+
+    def run(self, task, features, column, selection, args, design):
+        """:func:`_on_block` on each block, ``selection`` its rows kept; each share's results, in its order."""
+        def share(blocks):
+            return [_on_block(task, features, column, *(self.parts[b] if design else (None, *self.parts[b][1:])),
+                              selection[b], args) for b in blocks]
+
+        if self.threads is None:
+            return [share(self.shares[0])]
+        return list(self.threads.map(share, self.shares))
 
 
 def balanced(held_by, lengths, threads):
@@ -660,10 +697,6 @@ def balanced(held_by, lengths, threads):
         runs_on[b] = worker
         room[worker] -= lengths[b]
     return runs_on
-
-
-def _same(block):
-    return block
 
 
 def block_schedule(rng, n_blocks, shuffle):
@@ -719,11 +752,6 @@ def _on_block(task, features, column, X_block, y_block, w_block, choice, args):
         y, w = np.asarray(y_block, dtype=np.float64), np.asarray(w_block, dtype=np.float64)
         return task(*((y, w) if rows is None else (y[rows], w[rows])), *args)
     return task(_block(features, X_block, y_block, w_block, rows), *args)
-
-
-def _on_blocks(task, features, column, parts, args):
-    """``task`` on each of one worker's blocks, in the order given."""
-    return [_on_block(task, features, column, *part, args) for part in parts]
 
 
 def _target_of(y_block, column):

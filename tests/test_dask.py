@@ -167,6 +167,10 @@ def test_one_task_per_worker_gives_the_threaded_fit_bit_for_bit(data):
     assert on_workers.loss_curve_ == threaded.loss_curve_
 
 
+def _rows_of(block):
+    return block.X, block.y, block.sample_weight
+
+
 def test_blocks_held_by_one_worker_are_balanced_over_the_workers(client, data):
     X, y, weights = data
     first, second = sorted(client.nthreads())
@@ -177,19 +181,39 @@ def test_blocks_held_by_one_worker_are_balanced_over_the_workers(client, data):
     distributed.wait(arrays)
     assert {tuple(held) for held in client.who_has(arrays[0]).values()} == {(first,)}
     blocks = _dask.Blocks(*arrays)
-    runs_on = {b: worker for worker, share in blocks.placement[1] for b in share}
+    runs_on = {b: worker for worker, shares, *_ in blocks.placement for share in shares for b in share}
     assert sorted(runs_on) == list(range(9)) and set(runs_on.values()) == {first, second}
     assert [runs_on[b] for b in range(9)].count(first) == 5  # its share (4.5 blocks), then the rest moved
-    parts = blocks.placement[2]
-    distributed.wait([future for block in parts for future in block])
-    held = client.who_has([future for block in parts for future in block])
-    assert all(runs_on[b] in held[future.key] for b, block in enumerate(parts) for future in block)  # all local
+    for worker, shares, actor, _ in blocks.placement:  # each worker's actor holds the parts of its blocks
+        assert actor._address == worker
+        held = actor.run(_rows_of, blocks.features, None, dict.fromkeys(runs_on), (), True).result()
+        assert len(held) == len(shares)
+        for share, parts in zip(shares, held):
+            for b, (X_block, y_block, w_block) in zip(share, parts):
+                rows = slice(70 * b, 70 * (b + 1))
+                assert np.array_equal(X_block, X[rows]) and np.array_equal(w_block, weights[rows])
     params = dict(solver="batch", random_state=0, max_iter=5, tol=None)
     moved = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
     # placed where the scheduler puts them: the same sums, added in block order
     placed = GDRegressor(**params).fit(da.from_array(X, chunks=70), da.from_array(y, chunks=70),
                                        sample_weight=da.from_array(weights, chunks=70))
     assert np.array_equal(moved.coef_, placed.coef_) and moved.loss_curve_ == placed.loss_curve_
+
+
+def test_threads_of_one_worker_run_their_shares_in_parallel(data):
+    X, y, weights = data
+    params = dict(solver="batch", loss="huber", random_state=0, max_iter=10, tol=None)
+    arrays = da.from_array(X, chunks=70), da.from_array(y, chunks=70), da.from_array(weights, chunks=70)
+    with dask.config.set(scheduler="threads"):
+        threaded = GDRegressor(**params).fit(*arrays[:2], sample_weight=arrays[2])
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster, set_as_default=False) as client, client.as_current():  # (not the default)
+            persisted = client.persist(list(arrays))
+            (_, shares, *_), = _dask.Blocks(*persisted).placement
+            assert shares == [[0, 1, 2, 3, 4], [5, 6, 7, 8]]  # one share per thread
+            on_threads = GDRegressor(**params).fit(*persisted[:2], sample_weight=persisted[2])
+    assert np.array_equal(on_threads.coef_, threaded.coef_)
+    assert on_threads.loss_curve_ == threaded.loss_curve_
 
 
 def test_balanced_placement():
