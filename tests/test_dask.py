@@ -1,5 +1,8 @@
 """Dask arrays: fits on blocks equal the in-memory fits of the same rows, on a 2-worker LocalCluster."""
 
+import gc
+import time
+
 import numpy as np
 import pytest
 
@@ -214,6 +217,32 @@ def test_threads_of_one_worker_run_their_shares_in_parallel(data):
             on_threads = GDRegressor(**params).fit(*persisted[:2], sample_weight=persisted[2])
     assert np.array_equal(on_threads.coef_, threaded.coef_)
     assert on_threads.loss_curve_ == threaded.loss_curve_
+
+
+def _n_actors(dask_worker):
+    return len(dask_worker.state.actors)
+
+
+def _actors_left(client):
+    """The actors on the workers, once those of the rows objects no longer held are gone (a few ms)."""
+    gc.collect()
+    for _ in range(200):  # released by the client, then by the scheduler and the workers
+        if not sum(client.run(_n_actors).values()):
+            break
+        time.sleep(0.05)
+    return sum(client.run(_n_actors).values())
+
+
+def test_the_actors_of_a_fit_go_with_it(client, data):
+    X, y, _ = data
+    assert _actors_left(client) == 0  # those of the earlier tests' fits went too
+    arrays = client.persist([da.from_array(X, chunks=70), da.from_array(y, chunks=70)])
+    blocks = _dask.Blocks(*arrays, da.ones(600, chunks=70).persist())
+    assert sum(client.run(_n_actors).values()) == 2  # one per worker
+    fitted = GDRegressor(solver="batch", max_iter=3, tol=None).fit(*arrays)
+    del blocks
+    assert _actors_left(client) == 0
+    assert fitted.n_iter_ == 3
 
 
 def test_balanced_placement():
