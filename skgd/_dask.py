@@ -45,10 +45,10 @@ the client's, the scheduler's and the worker's batched streams (10 to
 workers, in proportion to their threads (a worker holding more than its
 share hands its last blocks on, once, see :func:`balanced`), so that a
 pass takes the time of one share, wherever the scheduler had put the
-blocks. Otherwise (the threaded
-scheduler, or blocks computed again at every pass) a pass is one
-``dask.delayed`` task per block, computed by ``dask.compute``, which the
-``distributed.Client`` in scope runs where each block is.
+blocks. Otherwise (the threaded scheduler, or blocks computed again at
+every pass) a pass is one ``dask.delayed`` task per block, computed by
+``dask.compute``, which the ``distributed.Client`` in scope runs where
+each block is.
 
 Blocks are persisted (kept in the workers' memory between epochs) when
 ``X``, ``y`` and the weights take at most :data:`PERSIST_SHARE` of the
