@@ -680,14 +680,19 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         if dispatched_namespace(X) is not None:
             check_solver(self)
             return validated_training_data(self, X, y, sample_weight, reset)
+        if type(y) is np.ndarray and y.dtype.kind == "f" and not y.flags.c_contiguous:
+            # the columns of a wider array (or a strided vector) are copied once, first, so that every
+            # check reads them in memory order
+            y = np.ascontiguousarray(y, dtype=np.float64)
         X, y = validate_data(
             self, X, y, accept_sparse=SPARSE_FORMATS, dtype=[np.float64, np.float32], order="C", y_numeric=True,
             multi_output=True, reset=reset,
         )
-        # y given as strings is converted only now: check it again as numbers (C-ordered first: the columns
-        # of a wider array are copied once, and then read in memory order)
-        y = check_array(y, ensure_2d=False, dtype=np.float64, order="C", input_name="y")
-        self._check_target_magnitude(float(np.max(np.abs(y))), y.shape[0])
+        if not (isinstance(y, np.ndarray) and y.dtype == np.float64 and y.flags.c_contiguous):
+            # y given as strings is converted only now: check it again as numbers (a float64 C-ordered y
+            # was checked finite already)
+            y = check_array(y, ensure_2d=False, dtype=np.float64, order="C", input_name="y")
+        self._check_target_magnitude(max(float(y.max()), -float(y.min())), y.shape[0])
         # read-only views, so that read-only input compiles nothing new (see _arrays)
         X, y = kernel_array(X), kernel_array(y)
         sample_weight = _check_sample_weight(

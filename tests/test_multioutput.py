@@ -227,6 +227,31 @@ def test_kernel_equals_the_single_target_reference_per_target(batch_size, rule, 
     assert (t, count) == (t_expected, count_expected)
 
 
+@pytest.mark.parametrize("rows", [None, np.array([0, 3, 4, 9, 30, 77])], ids=["all", "some"])
+def test_each_target_rows_know_the_scale_of_their_column_alone(rows):
+    X, Y = _data()
+    weights = np.random.RandomState(1).uniform(0.5, 1.5, size=X.shape[0])
+    for target, column in enumerate(training_rows(X, Y, weights, rows).targets()):
+        alone = training_rows(X, Y[:, target].copy(), weights, rows)
+        assert column.target_scale() == pytest.approx(alone.target_scale(), rel=1e-12)
+        assert column.head(5).y.flags.c_contiguous
+        np.testing.assert_array_equal(column.head(5).y, alone.head(5).y)
+
+
+@pytest.mark.parametrize("columns", [slice(0, 2), 1], ids=["2-D", "1-D"])
+def test_strided_targets_fit_as_their_copy_and_bad_values_are_named(columns):
+    X, Y = _data()
+    wide = np.repeat(Y, 2, axis=1)[:, ::2]  # the columns of a wider array: strided
+    model = GDRegressor(solver="batch", max_iter=5, tol=None).fit(X, wide[:, columns])
+    copied = GDRegressor(solver="batch", max_iter=5, tol=None).fit(X, wide[:, columns].copy())
+    np.testing.assert_array_equal(model.coef_, copied.coef_)
+    for value, name in ((np.nan, "NaN"), (np.inf, "infinity")):
+        bad = np.repeat(Y, 2, axis=1)[:, ::2]
+        bad[4, 1] = value
+        with pytest.raises(ValueError, match=f"Input y contains {name}"):
+            GDRegressor().fit(X, bad[:, columns])
+
+
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_verbose_prints_one_line_per_epoch_for_the_whole_model(solver, capsys):
     X, Y = _data()
