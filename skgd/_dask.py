@@ -263,6 +263,10 @@ class Blocks(Rows):
         rows.column, rows.y = int(column), Column(self.y.array, rows, int(column))
         return rows
 
+    def targets(self):
+        """The rows of each target of a 2-D ``y`` (see :meth:`target`), each measuring its own scale on the blocks."""
+        return [self.target(column) for column in range(self.y.shape[1])]
+
     def holding(self, y):
         """These rows with ``y``: their own, or one target of it (a :class:`Column` ``y[:, column]``)."""
         return self if y.column == self.column else self.target(y.column)

@@ -19,7 +19,7 @@ from ._arrays import kernel_array
 from ._features import ExpandedRows
 from ._kernels import batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._sparse import SparseRows, sparse_batch_sums, sparse_loss_sums, sparse_minibatch_epoch
-from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS
+from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS, target_scales
 
 
 def training_rows(X, y, sample_weight, rows=None):
@@ -59,6 +59,7 @@ class Rows:
     """
 
     one_pass = True
+    scale = None  # the target's scale where :meth:`targets` measured it
 
     def __init__(self, X, y, sample_weight, rows=None):
         self.X, self.y, self.sample_weight, self.rows = X, y, sample_weight, rows
@@ -109,13 +110,26 @@ class Rows:
         return batch_step(sums, self.n_samples, *args)
 
     def target(self, column):
-        """The rows of one target, column ``column`` of a 2-D ``y`` (contiguous), as a fit to it alone has them.
+        """The rows of one target, column ``column`` of a 2-D ``y``, as a fit to it alone has them.
 
-        The same ``X``, weights and ``indices`` (not built again for each target).
+        The same ``X``, weights and ``indices`` (not built again for each
+        target), and the column seen in place, not copied: the k-target
+        kernels read the 2-D ``y``, the column's own passes only its
+        :meth:`head` (which copies it) and its :meth:`target_scale`. (The
+        column of a ``y`` of one column is contiguous, as the one-target
+        kernels take it.)
         """
         rows = copy.copy(self)
-        rows.y, rows.indices = kernel_array(self.y[:, column]), self.indices
+        rows.y, rows.indices = self.y[:, column], self.indices
         return rows
+
+    def targets(self):
+        """The rows of each target of a 2-D ``y`` (see :meth:`target`), their scales measured together in one read of ``y``."""
+        scales = target_scales(self.y, self.sample_weight, self.indices)
+        columns = [self.target(column) for column in range(self.y.shape[1])]
+        for rows, scale in zip(columns, scales):
+            rows.scale = float(scale)
+        return columns
 
     # A 2-D y: the passes of several models, model ``a`` on column ``targets[a]``, with the k-target kernels of
     # the kind of rows (``target_kernels``, see ``_target_kernels``) over its ``parts``.
@@ -156,7 +170,7 @@ class Rows:
     def head(self, n_rows):
         """The first ``n_rows`` training rows, as rows of their own in memory."""
         rows = slice(None, n_rows) if self.rows is None else self.rows[:n_rows]
-        return training_rows(self.X[rows], self.y[rows], self.sample_weight[rows])
+        return training_rows(self.X[rows], kernel_array(self.y[rows]), self.sample_weight[rows])
 
     def training_targets(self):
         """``y`` and the weights of the training rows."""
@@ -171,7 +185,12 @@ class Rows:
         return centre, spread, np.average(np.abs(y), weights=weights)
 
     def target_scale(self):
-        """The scale of the targets, ``mean(s * (y**2 + |y|))`` over the training rows, for the divergence test."""
+        """The scale of the targets, ``mean(s * (y**2 + |y|))`` over the training rows, for the divergence test.
+
+        A target's rows from :meth:`targets` know theirs.
+        """
+        if self.scale is not None:
+            return self.scale
         y_train, weight_train = self.training_targets()
         # einsum, not BLAS: a threaded BLAS call leaves its threads spinning for a
         # while, taking cores from the first epochs of the parallel batch pass.

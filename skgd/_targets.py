@@ -56,7 +56,7 @@ def run_target_epochs(X, Y, sample_weight, states, settings, max_epochs, stop_ea
         passes, targets = Passes(training, settings, states.rng), [training]
     else:  # each target's own rows give its scale and its divergence check
         passes = TargetPasses(training, settings, states.rng)
-        targets = [training.target(target) for target in range(Y.shape[1])]
+        targets = training.targets()
     validations = validations or [None] * Y.shape[1]
     paths = paths or [None] * Y.shape[1]
     quiet = replace(settings, verbose=0)  # the whole model's lines, not each target's
