@@ -387,7 +387,10 @@ class Blocks(Rows):
         """Weighted centre of ``y`` (mean, or median for ``robust``), mean ``|y - centre|`` and mean ``|y|``.
 
         The weighted median is found blockwise (see :meth:`weighted_median`).
+        For a 2-D ``y``, a list of them, one per target.
         """
+        if self.column is None and len(self.y.shape) == 2:
+            return [rows.target_statistics(robust) for rows in self.targets()]
         if robust:
             centre = self.weighted_median()
         else:

@@ -799,19 +799,25 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
             )
         inits = target_inits(*init, n_targets, n_features)
         previous_coefs = float64_coef(self.coef_).reshape(n_targets, -1) if warm else None  # sparsified too
+        statistics = [None] * n_targets
+        if auto is not None and n_targets > 1:  # every target's together (one column: as a 1-D y, bit for bit)
+            statistics = training_rows(X, y, weights, rows).target_statistics(self.loss in ROBUST)
         return TargetStates([
             self._target_state(
                 X, y[:, target], weights, rng, features, auto, streaming, rows, inits[target], dtype,
                 (previous_coefs[target], self.intercept_[target], self._state.states[target]) if warm else None,
+                statistics[target],
             )
             for target in range(n_targets)
         ])
 
-    def _target_state(self, X, y, weights, rng, features, auto, streaming, rows, init, dtype, previous):
+    def _target_state(self, X, y, weights, rng, features, auto, streaming, rows, init, dtype, previous,
+                      statistics=None):
         """The starting state for the target ``y`` (1-D); ``auto`` is the preconditioner and moments of ``'auto'``.
 
         ``previous`` is the ``(coef_, intercept_, state)`` a warm start
-        continues, or None.
+        continues, or None; ``statistics`` those of ``y`` for ``'auto'``
+        where they were measured with other targets' (see :meth:`_auto_step`).
         """
         n_features = X.shape[1]
         coef = np.zeros(n_features)
@@ -820,7 +826,7 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
         rule_state, rule_count = new_state(n_features + 1), 0
         if auto is not None:
             preconditioner, moments = auto
-            eta, centre = self._auto_step(X, preconditioner, y, weights, streaming, rows)
+            eta, centre = self._auto_step(X, preconditioner, y, weights, streaming, rows, statistics)
             if self.fit_intercept:
                 intercept = centre
         else:
@@ -877,11 +883,17 @@ class GDRegressor(CallbackSupportMixin, SparseCoefMixin, RegressorMixin, BaseEst
                 diagonal=l1_strength > 0,
             )
 
-    def _auto_step(self, X, preconditioner, y, weights, streaming, rows=None):
-        """Step and starting intercept of ``'auto'`` for the target ``y`` (1-D) of ``X``, trained on its ``rows``."""
+    def _auto_step(self, X, preconditioner, y, weights, streaming, rows=None, statistics=None):
+        """Step and starting intercept of ``'auto'`` for the target ``y`` (1-D) of ``X``, trained on its ``rows``.
+
+        ``statistics`` are ``y``'s ``(centre, spread, size)``
+        (``_rows.Rows.target_statistics``) where already measured, or None.
+        """
         n_samples = y.shape[0] if rows is None else rows.shape[0]
         batch_size = self._batch_size(n_samples, X)
-        centre, spread, size = training_rows(X, y, weights, rows).target_statistics(self.loss in ROBUST)
+        if statistics is None:
+            statistics = training_rows(X, y, weights, rows).target_statistics(self.loss in ROBUST)
+        centre, spread, size = statistics
         if not spread > 0:
             # y constant: the start fits it exactly, and nothing moves whatever
             # the step; the scale of y (1 for a zero y) keeps the step finite

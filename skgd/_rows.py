@@ -19,7 +19,7 @@ from ._arrays import kernel_array
 from ._features import ExpandedRows
 from ._kernels import batch_step, batch_sums, loss_sums, minibatch_epoch
 from ._sparse import SparseRows, sparse_batch_sums, sparse_loss_sums, sparse_minibatch_epoch
-from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS, target_scales
+from ._target_kernels import DENSE_TARGET_KERNELS, SPARSE_TARGET_KERNELS, target_moments, target_scales
 
 
 def training_rows(X, y, sample_weight, rows=None):
@@ -178,7 +178,18 @@ class Rows:
         return self.y[rows], self.sample_weight[rows]
 
     def target_statistics(self, robust):
-        """Weighted centre of the training ``y`` (median if ``robust``, else mean), mean ``|y - centre|``, mean ``|y|``."""
+        """Weighted centre of the training ``y`` (median if ``robust``, else mean), mean ``|y - centre|``, mean ``|y|``.
+
+        For a 2-D ``y``, a list of them, one per column, from two reads of
+        ``y`` (and a median per column).
+        """
+        if len(self.y.shape) == 2:
+            centres = np.zeros(self.y.shape[1])
+            if robust:
+                y, weights = self.training_targets()
+                centres = np.array([weighted_median(y[:, column], weights) for column in range(y.shape[1])])
+            moments = target_moments(self.y, self.sample_weight, self.indices, centres, not robust)
+            return [tuple(float(value) for value in column) for column in zip(*moments)]
         y, weights = self.training_targets()
         centre = weighted_median(y, weights) if robust else np.average(y, weights=weights)
         spread = np.average(np.abs(y - centre), weights=weights)

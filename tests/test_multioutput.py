@@ -238,6 +238,17 @@ def test_each_target_rows_know_the_scale_of_their_column_alone(rows):
         np.testing.assert_array_equal(column.head(5).y, alone.head(5).y)
 
 
+@pytest.mark.parametrize("robust", [False, True], ids=["mean", "median"])
+@pytest.mark.parametrize("rows", [None, np.array([0, 3, 4, 9, 30, 77])], ids=["all", "some"])
+def test_the_statistics_of_every_target_are_those_of_each_column_alone(robust, rows):
+    X, Y = _data()
+    weights = np.random.RandomState(1).uniform(0.5, 1.5, size=X.shape[0])
+    together = training_rows(X, Y, weights, rows).target_statistics(robust)
+    for target, statistics in enumerate(together):
+        alone = training_rows(X, Y[:, target].copy(), weights, rows).target_statistics(robust)
+        np.testing.assert_allclose(statistics, alone, rtol=1e-12)
+
+
 @pytest.mark.parametrize("columns", [slice(0, 2), 1], ids=["2-D", "1-D"])
 def test_strided_targets_fit_as_their_copy_and_bad_values_are_named(columns):
     X, Y = _data()
